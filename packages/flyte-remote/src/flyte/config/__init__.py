@@ -1,0 +1,1 @@
+"""SDK configuration: config files, `FLYTE_*` environment variables and their precedence."""

@@ -1,0 +1,1 @@
+"""`File`, `Dir` and `DataFrame`: data that lives in blob storage and moves between tasks."""
