@@ -19,7 +19,8 @@ import argparse
 import ast
 import sys
 from dataclasses import dataclass
-from importlib.metadata import packages_distributions
+from functools import cache
+from importlib.metadata import files, packages_distributions
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -68,6 +69,22 @@ def provider_of(module: str, ws: Workspace, third_party: dict[str, list[str]]) -
     candidates = third_party.get(top)
     if not candidates:
         return f"<unknown: {top}>"
+    if len(set(candidates)) > 1:
+        # A namespace shared by several distributions (`google.protobuf` vs `google.api`): the
+        # provider is the one that ships the deepest part of the module's path.
+        return _deepest_provider(module, tuple(sorted(set(candidates))))
+    return canonicalize_name(candidates[0])
+
+
+@cache
+def _deepest_provider(module: str, candidates: tuple[str, ...]) -> str:
+    parts = module.split(".")
+    for depth in range(len(parts), 0, -1):
+        prefix = "/".join(parts[:depth])
+        for dist in candidates:
+            shipped = files(dist) or []
+            if any(str(f) == f"{prefix}.py" or str(f).startswith(f"{prefix}/") for f in shipped):
+                return canonicalize_name(dist)
     return canonicalize_name(candidates[0])
 
 

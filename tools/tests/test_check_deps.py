@@ -33,12 +33,15 @@ def test_importing_the_umbrella_from_a_lower_distribution_fails(workspace_copy, 
 
 
 def test_importing_a_submodule_through_the_namespace_is_not_the_umbrella(workspace_copy, capsys):
-    plant(workspace_copy, "packages/flyte-storage/src/flyte/storage/_planted.py", "from flyte import errors\n")
-    # flyte.errors belongs to flyte-models, which flyte-storage declares: now imported, so the
-    # check asks to drop it from not-yet-imported, and nothing else.
+    pyproject = workspace_copy / "packages/flyte-imagebuild/pyproject.toml"
+    text = re.sub(r"(?m)^not-yet-imported = .*$\n?", "", pyproject.read_text())
+    pyproject.write_text(text + '\n[tool.flyte.deps]\nnot-yet-imported = ["flyte-models"]\n')
+    plant(workspace_copy, "packages/flyte-imagebuild/src/flyte/imagebuild/_planted.py", "from flyte import errors\n")
+    # flyte.errors belongs to flyte-models, which flyte-imagebuild declares: the import is legal,
+    # and the check only asks to drop the now stale not-yet-imported entry.
     assert main(["--root", str(workspace_copy)]) == 1
     out = capsys.readouterr().out
-    assert "flyte-storage: flyte-models is imported now; remove it from [tool.flyte.deps] not-yet-imported" in out
+    assert "flyte-imagebuild: flyte-models is imported now; remove it from [tool.flyte.deps] not-yet-imported" in out
     assert "umbrella" not in out
 
 

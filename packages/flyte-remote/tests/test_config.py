@@ -158,3 +158,13 @@ def test_with_params_replaces_only_the_given_sections(tmp_path):
     assert changed.platform.endpoint == "other:1"
     assert changed.task == cfg.task
     assert cfg.platform.endpoint == "dns:///localhost:8090"
+
+
+def test_to_yaml_writes_what_auto_reads_back(tmp_path):
+    cfg = Config.auto(write(tmp_path / "c.yaml", FULL))
+    again = Config.auto(write(tmp_path / "again.yaml", cfg.to_yaml()))
+    assert (again.platform, again.task, again.image) == (cfg.platform, cfg.task, cfg.image)
+
+
+def test_to_yaml_of_the_defaults_is_empty():
+    assert Config().to_yaml() == ""

@@ -1,4 +1,8 @@
-"""The `flyte` command line."""
+"""The ``flyte`` command line.
+
+The console script is ``flyte = flyte.cli._main:main``. Verbs (``get``, ``create``, ...) are
+imported only when invoked, so ``flyte --help`` stays fast.
+"""
 
 from flyte.cli._version import __version__
 

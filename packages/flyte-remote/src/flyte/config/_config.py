@@ -123,6 +123,19 @@ class Config:
             source=path,
         )
 
+    def to_yaml(self) -> str:
+        """The settings that differ from the defaults, as the YAML a config file holds."""
+        import yaml
+
+        data: dict[str, dict[str, Any]] = {}
+        defaults = Config()
+        for setting in _SETTINGS:
+            value = getattr(getattr(self, setting.section), setting.field)
+            if value != getattr(getattr(defaults, setting.section), setting.field):
+                section, _, key = setting.key.partition(".")
+                data.setdefault(section, {})[key] = dict(value) if isinstance(value, Mapping) else value
+        return yaml.safe_dump(data, sort_keys=False) if data else ""
+
     def with_params(
         self,
         platform: PlatformConfig | None = None,
