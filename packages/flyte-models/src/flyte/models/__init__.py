@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from flyte.models._version import __version__
 
 if TYPE_CHECKING:
-    from flyte.models._cache import Cache, CacheBehavior, CachePolicy, CacheRequest
+    from flyte.models._cache import Cache, CacheBehavior, CachePolicy, CacheRequest, as_cache
     from flyte.models._context import CodeBundle, SerializationContext
     from flyte.models._docs import Documentation, Link
     from flyte.models._errors_proto import ErrorInfo, error_document_from_exception, exception_from_error_document
@@ -38,11 +38,11 @@ if TYPE_CHECKING:
         Neuron,
         Resources,
     )
-    from flyte.models._retry import Backoff, RetryStrategy
+    from flyte.models._retry import Backoff, RetriesType, RetryStrategy, as_retry_strategy
     from flyte.models._reuse import ReusePolicy
-    from flyte.models._secret import Secret, SecretRequest
+    from flyte.models._secret import Secret, SecretRequest, secrets_tuple
     from flyte.models._task_spec import TaskSpec
-    from flyte.models._timeout import Timeout, TimeoutType
+    from flyte.models._timeout import Timeout, TimeoutType, as_timeout
     from flyte.models._trigger import Cron, FixedRate, Trigger, TriggerTime
 
 # Public name -> the module that defines it. Runtime and CLI code often needs one or two of these;
@@ -52,6 +52,7 @@ _EXPORTS = {
     "CacheBehavior": "flyte.models._cache",
     "CachePolicy": "flyte.models._cache",
     "CacheRequest": "flyte.models._cache",
+    "as_cache": "flyte.models._cache",
     "CodeBundle": "flyte.models._context",
     "SerializationContext": "flyte.models._context",
     "Documentation": "flyte.models._docs",
@@ -77,12 +78,16 @@ _EXPORTS = {
     "Resources": "flyte.models._resources",
     "Backoff": "flyte.models._retry",
     "RetryStrategy": "flyte.models._retry",
+    "RetriesType": "flyte.models._retry",
+    "as_retry_strategy": "flyte.models._retry",
     "ReusePolicy": "flyte.models._reuse",
     "Secret": "flyte.models._secret",
     "SecretRequest": "flyte.models._secret",
+    "secrets_tuple": "flyte.models._secret",
     "TaskSpec": "flyte.models._task_spec",
     "Timeout": "flyte.models._timeout",
     "TimeoutType": "flyte.models._timeout",
+    "as_timeout": "flyte.models._timeout",
     "Cron": "flyte.models._trigger",
     "FixedRate": "flyte.models._trigger",
     "Trigger": "flyte.models._trigger",
@@ -128,6 +133,7 @@ __all__ = [
     "Neuron",
     "PodTemplate",
     "Resources",
+    "RetriesType",
     "RetryStrategy",
     "ReusePolicy",
     "RunID",
@@ -141,7 +147,11 @@ __all__ = [
     "Trigger",
     "TriggerTime",
     "__version__",
+    "as_cache",
+    "as_retry_strategy",
+    "as_timeout",
     "child_action_name",
     "error_document_from_exception",
     "exception_from_error_document",
+    "secrets_tuple",
 ]
