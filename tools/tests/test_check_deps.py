@@ -34,8 +34,8 @@ def test_importing_the_umbrella_from_a_lower_distribution_fails(workspace_copy, 
 
 def test_importing_a_submodule_through_the_namespace_is_not_the_umbrella(workspace_copy, capsys):
     pyproject = workspace_copy / "packages/flyte-imagebuild/pyproject.toml"
-    text = re.sub(r"(?m)^not-yet-imported = .*$\n?", "", pyproject.read_text())
-    pyproject.write_text(text + '\n[tool.flyte.deps]\nnot-yet-imported = ["flyte-models"]\n')
+    text = re.sub(r"(?ms)^\[tool\.flyte\.deps\].*", "", pyproject.read_text())  # the section ends the file
+    pyproject.write_text(text.rstrip() + '\n\n[tool.flyte.deps]\nnot-yet-imported = ["flyte-models"]\n')
     plant(workspace_copy, "packages/flyte-imagebuild/src/flyte/imagebuild/_planted.py", "from flyte import errors\n")
     # flyte.errors belongs to flyte-models, which flyte-imagebuild declares: the import is legal,
     # and the check only asks to drop the now stale not-yet-imported entry.
