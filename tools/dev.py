@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """One entry point for working on the workspace, runnable with nothing but Python installed.
 
+    python3 tools/dev.py flyte run --local examples/hello.py main   # the `flyte` CLI of the workspace
     python3 tools/dev.py test                  # set up the workspace and run every test
     python3 tools/dev.py test -p flyte-models  # one distribution alone, in its own environment
     python3 tools/dev.py lint                  # ruff (lint + format check) and mypy --strict per distribution
@@ -128,6 +129,11 @@ COMMANDS = {"test": cmd_test, "lint": cmd_lint, "graph": cmd_graph, "wheels": cm
 
 def main() -> None:
     argv = sys.argv[1:]
+    if argv[:1] == ["flyte"]:
+        # Everything after `flyte` goes to the workspace's own `flyte` command, unparsed.
+        sync()
+        run(uv(), "run", "--all-packages", "--locked", "flyte", *argv[1:])
+        return
     pytest_args: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
