@@ -325,3 +325,62 @@ def test_sync_run_inside_a_running_loop_works_like_in_a_notebook():
         return run(add, 5).outputs().o0
 
     assert asyncio.run(cell()) == 6
+
+
+def test_sync_children_of_a_sync_parent_retry_and_fail_like_any_child():
+    calls = []
+
+    @env.task(retries=1)
+    def flaky_sync(x: int) -> int:
+        calls.append(x)
+        if len(calls) == 1:
+            raise ConnectionError("blip")
+        return x
+
+    @env.task
+    def always_bad() -> int:
+        raise LookupError("missing row")
+
+    @env.task
+    def sync_parent_of_both() -> str:
+        value = flaky_sync(7)
+        try:
+            always_bad()
+        except LookupError as e:
+            return f"{value}:{e}"
+        return "not reached"
+
+    r = run(sync_parent_of_both)
+    assert r.outputs().o0 == "7:missing row"
+    assert calls == [7, 7]
+    phases = sorted(a.phase for a in r.actions.values() if a.parent == "a0")
+    assert phases == ["FAILED", "SUCCEEDED"]
+
+
+def test_a_sync_task_can_call_an_async_task_and_gets_its_result():
+    @env.task
+    def sync_calls_async() -> int:
+        return add(1, 2) * 10
+
+    assert run(sync_calls_async).outputs().o0 == 30
+
+
+def test_a_sync_child_with_a_timeout_still_fails_on_time():
+    import time
+
+    @env.task(timeout=1)
+    def sleepy() -> int:
+        time.sleep(3)
+        return 1
+
+    @env.task
+    def parent() -> str:
+        try:
+            sleepy()
+        except MaxRuntimeExceededError:
+            return "timed out"
+        return "finished"
+
+    started = time.perf_counter()
+    assert run(parent).outputs().o0 == "timed out"
+    assert time.perf_counter() - started < 2.9

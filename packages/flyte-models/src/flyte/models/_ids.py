@@ -17,15 +17,23 @@ if TYPE_CHECKING:
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+# Every two-digit base36 string, so a conversion takes one big-int division per six digits and
+# small-int lookups for the rest: naming a child action sits on the hot path of every task call.
+_PAIRS = [a + b for a in _BASE36 for b in _BASE36]
+_CHUNK = 36**6
+
+
 def _base36(data: bytes) -> str:
     num = int.from_bytes(data, "big")
     if num == 0:
         return "0"
-    digits = []
+    chunks = []
     while num:
-        num, rem = divmod(num, 36)
-        digits.append(_BASE36[rem])
-    return "".join(reversed(digits))
+        num, rem = divmod(num, _CHUNK)
+        hi, lo = divmod(rem, 1296)
+        top, mid = divmod(hi, 1296)
+        chunks.append(_PAIRS[top] + _PAIRS[mid] + _PAIRS[lo])
+    return "".join(reversed(chunks)).lstrip("0")
 
 
 def child_action_name(

@@ -111,12 +111,12 @@ class LocalController:
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # Submission ---------------------------------------------------------------------------
-    def submit(
+    def _new_child(
         self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
-    ) -> Coroutine[Any, Any, Any]:
-        """Name the child now (call order, not completion order, decides names) and run it later."""
+    ) -> tuple[dict[str, Any], TaskContext, TaskContext]:
+        """Bind the call, name the child and record it: (inputs, child context, parent context)."""
         parent = _CURRENT.get()
-        assert parent is not None, "submit() is only called inside a run"
+        assert parent is not None, "a child action is only submitted inside a run"
         inputs = task.interface.bind(args, kwargs, task.name)
         key = (parent.action.name, task.name)
         seq = self._seq[key] = self._seq.get(key, 0) + 1
@@ -131,12 +131,35 @@ class LocalController:
             controller=self,
         )
         self.actions[name] = ActionRecord(name, task.name, parent.action.name, parent.group, inputs)
+        return inputs, child, parent
+
+    def submit(
+        self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> Coroutine[Any, Any, Any]:
+        """Name the child now (call order, not completion order, decides names) and run it later."""
+        inputs, child, parent = self._new_child(task, args, kwargs)
         return self._run_child(task, inputs, child, parent)
 
     def submit_from_thread(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
-        """A sync parent in a worker thread calling a task: run the child on the loop and wait."""
+        """A call from a sync task's thread: run the child and wait for it.
+
+        A plain sync child runs right here, in the parent's thread, which would only sit idle
+        waiting for it anyway: no hop to the loop and to another worker thread. Children that
+        need the loop (async bodies, plugin hooks, a runtime limit to enforce on time, shared
+        concurrency slots, serialized cache entries) go through it.
+        """
+        if self._runs_inline(task):
+            return self._run_inline(task, args, kwargs)
         assert self.loop is not None
         return asyncio.run_coroutine_threadsafe(self.submit(task, args, kwargs), self.loop).result()
+
+    def _runs_inline(self, task: TaskTemplate[Any, Any]) -> bool:
+        return (
+            not getattr(task, "is_async", True)
+            and not (task.has_pre or task.has_post or task.cache.serialize)
+            and task.max_runtime_s is None
+            and self._slots is None
+        )
 
     async def run_root(self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any], custom: Mapping[str, str]) -> Any:
         """Run ``task`` as the run's root action ``a0``."""
@@ -188,33 +211,36 @@ class LocalController:
     # One action ---------------------------------------------------------------------------
     async def run_action(self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any], tctx: TaskContext) -> Any:
         record = self.actions[tctx.action.name]
-        cache_key = self._cache_key(task, inputs)
+        key = self._cache_key(task, inputs)
+        # serialize=True: concurrent calls with the same key wait for the first one's result.
+        lock: Any = self._cache_locks.setdefault(key, asyncio.Lock()) if key and task.cache.serialize else _NO_LOCK
         try:
-            if cache_key is None:
-                result = await self._run_with_retries(task, inputs, tctx, record)
-            else:
-                result = await self._run_cached(task, inputs, tctx, record, cache_key)
+            async with lock:
+                hit, result = self._cache_lookup(task, key, record)
+                if not hit:
+                    result = await self._run_with_retries(task, inputs, tctx, record)
+                    self._cache_store_put(task, key, result)
         except BaseRuntimeError as e:
-            record.phase, record.error, record.ended = "FAILED", e, time.time()
+            _finish(record, error=e)
             raise
-        record.phase, record.outputs, record.ended = "SUCCEEDED", result, time.time()
+        _finish(record, outputs=result)
         return result
 
-    async def _run_cached(
-        self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any], tctx: TaskContext, record: ActionRecord, key: str
-    ) -> Any:
-        assert self.cache_store is not None
-        # serialize=True: concurrent calls with the same key wait for the first one's result.
-        lock: Any = self._cache_locks.setdefault(key, asyncio.Lock()) if task.cache.serialize else _NO_LOCK
-        async with lock:
-            if task.cache.behavior != "override" and not self.overwrite_cache:
-                hit, value = self.cache_store.get(key, _seconds(task.cache.max_age))
-                if hit:
-                    record.cache_hit = True
-                    return value
-            result = await self._run_with_retries(task, inputs, tctx, record)
-            self.cache_store.put(key, task.name, _cache_version(task), result)
-            return result
+    def _run_inline(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        """:meth:`run_action` for a plain sync child, in the calling thread."""
+        inputs, tctx, _ = self._new_child(task, args, kwargs)
+        record = self.actions[tctx.action.name]
+        key = self._cache_key(task, inputs)
+        try:
+            hit, result = self._cache_lookup(task, key, record)
+            if not hit:
+                result = self._run_with_retries_inline(task, inputs, tctx, record)
+                self._cache_store_put(task, key, result)
+        except BaseRuntimeError as e:
+            _finish(record, error=e)
+            raise
+        _finish(record, outputs=result)
+        return result
 
     def _cache_key(self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> str | None:
         if not task.cache.is_enabled() or self.disable_run_cache or self.cache_store is None:
@@ -223,29 +249,63 @@ class LocalController:
         keyed = {k: v for k, v in inputs.items() if k not in ignored}
         return fingerprint({"task": task.name, "version": _cache_version(task), "inputs": keyed})
 
+    def _cache_lookup(self, task: TaskTemplate[Any, Any], key: str | None, record: ActionRecord) -> tuple[bool, Any]:
+        if key is None or self.cache_store is None or task.cache.behavior == "override" or self.overwrite_cache:
+            return False, None
+        hit, value = self.cache_store.get(key, _seconds(task.cache.max_age))
+        record.cache_hit = hit
+        return hit, value
+
+    def _cache_store_put(self, task: TaskTemplate[Any, Any], key: str | None, result: Any) -> None:
+        if key is not None and self.cache_store is not None:
+            self.cache_store.put(key, task.name, _cache_version(task), result)
+
+    def _begin_attempt(self, tctx: TaskContext, record: ActionRecord, attempt: int) -> TaskContext:
+        record.attempts = attempt + 1
+        self.traces.start_attempt(tctx.action.name)
+        return tctx if attempt == 0 else tctx.replace(attempt_number=attempt)
+
+    def _retry_delay(self, task: TaskTemplate[Any, Any], tctx: TaskContext, error: Exception, attempt: int) -> float:
+        """Seconds to wait before the next attempt; raises the parent-facing error when there is none."""
+        if isinstance(error, NonRecoverableError) or attempt == task.retries.count:
+            raise as_child_error(error, task.name, tctx.action.name) from error
+        backoff = task.retries.backoff
+        return backoff.delay(attempt).total_seconds() if backoff is not None else 0.0
+
     async def _run_with_retries(
         self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any], tctx: TaskContext, record: ActionRecord
     ) -> Any:
-        retries = task.retries.count
-        for attempt in range(retries + 1):
-            record.attempts = attempt + 1
-            attempt_ctx = tctx if attempt == 0 else tctx.replace(attempt_number=attempt)
-            self.traces.start_attempt(tctx.action.name)
+        for attempt in range(task.retries.count + 1):
+            attempt_ctx = self._begin_attempt(tctx, record, attempt)
             try:
                 return await self._attempt(task, inputs, attempt_ctx)
             except Exception as e:
-                if isinstance(e, NonRecoverableError) or attempt == retries:
-                    raise as_child_error(e, task.name, tctx.action.name) from e
-                backoff = task.retries.backoff
-                if backoff is not None:
-                    await asyncio.sleep(backoff.delay(attempt).total_seconds())
+                delay = self._retry_delay(task, tctx, e, attempt)
+            if delay:
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _run_with_retries_inline(
+        self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any], tctx: TaskContext, record: ActionRecord
+    ) -> Any:
+        func = task.func  # type: ignore[attr-defined]  # only AsyncFunctionTaskTemplate runs inline
+        for attempt in range(task.retries.count + 1):
+            attempt_ctx = self._begin_attempt(tctx, record, attempt)
+            try:
+                with use_context(attempt_ctx):
+                    return func(**inputs)
+            except Exception as e:
+                delay = self._retry_delay(task, tctx, e, attempt)
+            if delay:
+                time.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _attempt(self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any], tctx: TaskContext) -> Any:
         with use_context(tctx):
-            extra = await task.pre(**inputs)
-            if extra:
-                tctx.data.update(extra)
+            if task.has_pre:
+                extra = await task.pre(**inputs)
+                if extra:
+                    tctx.data.update(extra)
             limit = task.max_runtime_s
             body = task.execute(**inputs)
             if limit is None:
@@ -257,7 +317,7 @@ class LocalController:
                     raise MaxRuntimeExceededError(
                         f"{task.name} ran longer than its max_runtime of {limit:g}s and was cancelled"
                     ) from None
-            return await task.post(result)
+            return await task.post(result) if task.has_post else result
 
 
 class _NoLock:
@@ -269,6 +329,11 @@ class _NoLock:
 
 
 _NO_LOCK = _NoLock()
+
+
+def _finish(record: ActionRecord, outputs: Any = None, error: BaseRuntimeError | None = None) -> None:
+    record.phase = "FAILED" if error is not None else "SUCCEEDED"
+    record.outputs, record.error, record.ended = outputs, error, time.time()
 
 
 def _cache_version(task: TaskTemplate[Any, Any]) -> str:

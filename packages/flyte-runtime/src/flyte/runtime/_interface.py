@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from collections.abc import Callable, Mapping
@@ -12,7 +13,7 @@ _NO_DEFAULT = inspect.Parameter.empty
 
 
 @dataclass(frozen=True)
-class NativeInterface:
+class NativeInterface:  # not slots: cached_property needs a __dict__
     """Inputs (name -> type, default) and named outputs of a Python function.
 
     Outputs are named ``o0``, ``o1``, ... as on the wire: a function returning ``T`` has ``o0``; one
@@ -45,15 +46,41 @@ class NativeInterface:
         return cls(inputs, outputs, signature, output_tuple)
 
     def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], task_name: str) -> dict[str, Any]:
-        """Call arguments as a complete ``{input: value}`` mapping, defaults filled in."""
-        if not args and len(kwargs) == len(self.inputs) and kwargs.keys() == self.inputs.keys():
-            return dict(kwargs)  # the common keyword-only call: no signature machinery needed
+        """Call arguments as a complete ``{input: value}`` mapping, defaults filled in.
+
+        Every task call inside a run goes through here, so plain positional and keyword calls
+        skip ``inspect.Signature.bind``; anything unusual (too many arguments, unknown or
+        duplicate names, keyword-only or positional-only inputs) takes the slow path, which
+        also produces Python's own error message.
+        """
+        names = self._positional_names
+        if names is not None and len(args) <= len(names):
+            bound = dict(zip(names, args))
+            if not kwargs.keys() & bound.keys() and kwargs.keys() <= self.inputs.keys():
+                bound.update(kwargs)
+                if len(bound) < len(names):
+                    for name, default in self._defaults:
+                        bound.setdefault(name, default)
+                if len(bound) == len(names):
+                    return bound
         try:
-            bound = self.signature.bind(*args, **kwargs)
+            slow = self.signature.bind(*args, **kwargs)
         except TypeError as e:
             raise TypeError(f"{task_name}(): {e}") from None
-        bound.apply_defaults()
-        return dict(bound.arguments)
+        slow.apply_defaults()
+        return dict(slow.arguments)
+
+    @functools.cached_property
+    def _positional_names(self) -> tuple[str, ...] | None:
+        """Input names in order, when every input is an ordinary positional-or-keyword one."""
+        params = self.signature.parameters.values()
+        if all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params):
+            return tuple(self.inputs)
+        return None
+
+    @functools.cached_property
+    def _defaults(self) -> tuple[tuple[str, Any], ...]:
+        return tuple((n, d) for n, (_, d) in self.inputs.items() if d is not _NO_DEFAULT)
 
     @property
     def output_names(self) -> tuple[str, ...]:

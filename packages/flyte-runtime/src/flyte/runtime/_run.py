@@ -198,7 +198,7 @@ def _write_record(base: Path, run: Run) -> None:
     }
     base.mkdir(parents=True, exist_ok=True)
     tmp = base / "run.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1, default=str))
+    tmp.write_text(json.dumps(record, default=str))  # compact: the C encoder, fast for big fan-outs
     tmp.replace(base / "run.json")
 
 

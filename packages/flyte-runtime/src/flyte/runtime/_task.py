@@ -77,6 +77,9 @@ class TaskTemplate(Generic[P, R]):
     def __post_init__(self) -> None:
         if not self.short_name:
             self.short_name = self.name.rsplit(".", 1)[-1]
+        # Most tasks have no plugin hooks: skip awaiting the no-op ones on every attempt.
+        self.has_pre = type(self).pre is not TaskTemplate.pre
+        self.has_post = type(self).post is not TaskTemplate.post
 
     @property
     def max_runtime_s(self) -> float | None:
@@ -146,9 +149,10 @@ class AsyncFunctionTaskTemplate(TaskTemplate[P, R]):
             raise TraceDoesNotAllowNestedTasksError(
                 f"{self.name} was called inside a @flyte.trace function; traces must not start tasks"
             )
-        if self.is_async:
+        in_loop = _in_event_loop()
+        if self.is_async and in_loop:
             return cast(R, tctx.controller.submit(self, args, kwargs))  # an awaitable of R
-        if _in_event_loop():
+        if in_loop:
             raise SyncTaskCallInAsyncContextError(
                 f"sync task {self.name} was called from async code; use `await {self.short_name}.aio(...)`"
             )
