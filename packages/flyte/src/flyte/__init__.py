@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from flyte import io as io
     from flyte import models as models
     from flyte import remote as remote
+    from flyte import report as report
     from flyte import runtime as runtime
     from flyte import storage as storage
     from flyte import syncify as syncify
@@ -163,7 +164,7 @@ if TYPE_CHECKING:
     from flyte.runtime._log import logger as logger
 
 # Subpackages reachable as attributes after a bare `import flyte` (`flyte.errors.OOMError`).
-_SUBMODULES = frozenset({"config", "errors", "io", "models", "remote", "runtime", "storage", "syncify", "types"})
+_SUBMODULES = frozenset({"config", "errors", "io", "models", "remote", "report", "runtime", "storage", "syncify", "types"})
 
 # Public name -> "module:attribute" for names re-exported from the sibling distributions.
 _EXPORTS: dict[str, str] = {

@@ -221,9 +221,9 @@ class LocalController:
                     result = await self._run_with_retries(task, inputs, tctx, record)
                     self._cache_store_put(task, key, result)
         except BaseRuntimeError as e:
-            _finish(record, error=e)
+            _finish(record, task, tctx, error=e)
             raise
-        _finish(record, outputs=result)
+        _finish(record, task, tctx, outputs=result)
         return result
 
     def _run_inline(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
@@ -237,9 +237,9 @@ class LocalController:
                 result = self._run_with_retries_inline(task, inputs, tctx, record)
                 self._cache_store_put(task, key, result)
         except BaseRuntimeError as e:
-            _finish(record, error=e)
+            _finish(record, task, tctx, error=e)
             raise
-        _finish(record, outputs=result)
+        _finish(record, task, tctx, outputs=result)
         return result
 
     def _cache_key(self, task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> str | None:
@@ -331,9 +331,18 @@ class _NoLock:
 _NO_LOCK = _NoLock()
 
 
-def _finish(record: ActionRecord, outputs: Any = None, error: BaseRuntimeError | None = None) -> None:
+def _finish(
+    record: ActionRecord,
+    task: TaskTemplate[Any, Any],
+    tctx: TaskContext,
+    outputs: Any = None,
+    error: BaseRuntimeError | None = None,
+) -> None:
     record.phase = "FAILED" if error is not None else "SUCCEEDED"
     record.outputs, record.error, record.ended = outputs, error, time.time()
+    report = tctx.data.get("_report")
+    if task.report and report is not None:
+        report.flush()
 
 
 def _cache_version(task: TaskTemplate[Any, Any]) -> str:
