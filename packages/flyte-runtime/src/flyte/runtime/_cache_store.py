@@ -7,11 +7,13 @@ reuses what the first computed. WAL mode lets concurrent runs read while one wri
 from __future__ import annotations
 
 import pickle
-import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outputs (
@@ -34,6 +36,8 @@ class LocalCacheStore:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
+            import sqlite3  # only runs that use the cache pay for it
+
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")

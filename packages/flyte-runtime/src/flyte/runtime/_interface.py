@@ -55,7 +55,7 @@ class NativeInterface:  # not slots: cached_property needs a __dict__
         """
         names = self._positional_names
         if names is not None and len(args) <= len(names):
-            bound = dict(zip(names, args))
+            bound = dict(zip(names, args, strict=False))  # fewer args than names: the rest by keyword
             if not kwargs.keys() & bound.keys() and kwargs.keys() <= self.inputs.keys():
                 bound.update(kwargs)
                 if len(bound) < len(names):

@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,12 +23,29 @@ _NAME_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _new_run_name() -> str:
-    return "r" + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(19))
+    """``r`` and 19 random base36 characters (os.urandom: no `secrets`/`random` import at start-up)."""
+    return "r" + "".join(_NAME_ALPHABET[b % 36] for b in os.urandom(19))
 
 
 def local_runs_dir() -> Path:
     """Where local runs leave their records: ``$FLYTE_LOCAL_RUNS_DIR`` or the temp folder."""
-    return Path(os.environ.get("FLYTE_LOCAL_RUNS_DIR") or Path(tempfile.gettempdir()) / "flyte" / "runs")
+    explicit = os.environ.get("FLYTE_LOCAL_RUNS_DIR")
+    if explicit:
+        return Path(explicit)
+    return _temp_dir() / "flyte" / "runs"
+
+
+def _temp_dir() -> Path:
+    # tempfile.gettempdir() would import shutil, bz2, lzma and random on every CLI start.
+    for var in ("TMPDIR", "TEMP", "TMP"):
+        value = os.environ.get(var)
+        if value and os.path.isdir(value):
+            return Path(value)
+    if os.path.isdir("/tmp"):
+        return Path("/tmp")
+    import tempfile
+
+    return Path(tempfile.gettempdir())
 
 
 def local_cache_path() -> Path:
