@@ -13,9 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
 from datetime import timedelta
 from pathlib import Path
@@ -31,10 +29,7 @@ from google.protobuf import json_format
 
 import flyte.errors as errors
 import flyte.models as m
-
-PUBLIC_VERSION = "2.12.1"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "flyte-dev"
-VENV = CACHE / f"flyte-public-{PUBLIC_VERSION}"
+from tools.public_flyte import PublicFlyteUnavailable, public_python
 
 # Resource settings exchanged as JSON: {"gpu": {"helper": "GPU", "args": [...]}} builds a Device.
 RESOURCE_CASES: list[dict[str, Any]] = [
@@ -189,31 +184,10 @@ PUBLIC_SCRIPT = textwrap.dedent(
 
 
 def _public_python() -> Path:
-    """The venv's interpreter, creating the venv once (atomically, so parallel runs do not clash)."""
-    python = VENV / "bin" / "python"
-    if python.exists():
-        return python
-    CACHE.mkdir(parents=True, exist_ok=True)
-    staging = CACHE / f".{VENV.name}.{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(staging)], check=True, capture_output=True, timeout=120)
-        subprocess.run(
-            [str(staging / "bin" / "python"), "-m", "pip", "install", "--quiet", f"flyte=={PUBLIC_VERSION}"],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as e:
-        shutil.rmtree(staging, ignore_errors=True)
-        pytest.skip(f"cannot create a venv with flyte=={PUBLIC_VERSION}: {e}")
-    # A venv's scripts embed its path, so it is built in place under a staging name and renamed;
-    # `python -m` through the renamed interpreter does not depend on those scripts.
-    try:
-        staging.rename(VENV)
-    except OSError:  # another process finished first
-        shutil.rmtree(staging, ignore_errors=True)
-    return python
+        return public_python()
+    except PublicFlyteUnavailable as e:
+        pytest.skip(str(e))
 
 
 def _b64(msg: Any) -> str:

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tools.public_flyte import public_python
 from tools.workspace import ROOT
 
 ANCHOR = ROOT.parent / "shared" / "bench-anchor"
 CACHE = Path.home() / ".cache" / "flyte-dev"
-PUBLIC_VENV = CACHE / "flyte-public-2.12.1"
 OURS_WORKDIR = CACHE / "ours-bench"
 OURS_VENV = OURS_WORKDIR / "venv-flyte"
 BENCHES = ("import", "cli_run", "local_run", "memory")
@@ -61,14 +61,6 @@ METRICS: list[tuple[str, str, tuple[str, ...]]] = [
 
 def sh(cmd: list[str], **kwargs: Any) -> None:
     subprocess.run(cmd, check=True, **kwargs)
-
-
-def ensure_public() -> Path:
-    python = PUBLIC_VENV / "bin" / "python"
-    if not python.exists():
-        sh(["uv", "venv", "--quiet", "--python", sys.executable, str(PUBLIC_VENV)])
-        sh(["uv", "pip", "install", "--quiet", "--python", str(python), "flyte==2.12.1", "pandas", "pyarrow"])
-    return python
 
 
 def build_ours() -> Path:
@@ -139,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not ANCHOR.is_dir():
         raise SystemExit(f"the anchor harness is not at {ANCHOR}")
-    public = ensure_public()
+    public = public_python()
     ours = OURS_VENV / "bin" / "python" if args.reuse_ours and OURS_VENV.exists() else build_ours()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = ROOT / "tools" / "bench" / "results" / stamp

@@ -1,12 +1,12 @@
 """TypeEngine throughput, ours vs the public flyte 2.12.1, same workload, same run.
 
-    uv run python tools/bench/bench_types.py [--reps 3] [--scale 1.0] [--cases list_int,...]
-        [--public-python ~/.cache/flyte-dev/public-flyte-2.12.1/bin/python]
+    uv run python -m tools.bench.bench_types [--reps 3] [--scale 1.0] [--cases list_int,...]
+        [--public-python PATH]
 
 The workload (the one of ../shared/bench-anchor/bench_typeengine.py, minus the DataFrame case,
 which needs flyte.storage) runs in a fresh worker process per SDK: this interpreter for ours,
-the public venv's for flyte 2.12.1 (install it with ``python3 -m venv DIR && DIR/bin/pip install
-flyte==2.12.1``; tests-integration/test_types_wire_compat.py creates it at the default path).
+the public venv's for flyte 2.12.1 (by default the shared one of ``tools/public_flyte.py``,
+created on first use).
 Workers use only the public API both SDKs share: ``flyte.types.TypeEngine.to_literal_type``,
 ``await TypeEngine.to_literal``, ``await TypeEngine.to_python_value``; the round trip is asserted
 equal on every rep. Peak memory of the list[int] case is measured in a separate fresh worker
@@ -21,7 +21,6 @@ import asyncio
 import dataclasses
 import gc
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -30,7 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PUBLIC = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "flyte-dev" / "public-flyte-2.12.1"
 CASES = ("list_int", "dict_str_float", "dataclass_list", "pydantic")
 TARGETS = {"list_int": 20, "dict_str_float": 10, "dataclass_list": 10, "pydantic": 5}
 LABELS = {
@@ -149,7 +147,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--cases", default=",".join(CASES))
-    ap.add_argument("--public-python", default=str(DEFAULT_PUBLIC / "bin" / "python"))
+    ap.add_argument("--public-python", default=None, help="default: the venv of tools/public_flyte.py")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
@@ -157,6 +155,10 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
+    if args.public_python is None:
+        from tools.public_flyte import public_python
+
+        args.public_python = str(public_python())
     if not Path(args.public_python).exists():
         raise SystemExit(f"no flyte 2.12.1 interpreter at {args.public_python}; see --help")
     common = ["--reps", str(args.reps), "--scale", str(args.scale), "--cases", args.cases]
