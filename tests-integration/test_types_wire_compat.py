@@ -2,8 +2,8 @@
 
 flyte 2.12.1 shares our import name, so it lives in its own cached venv (``tools/public_flyte.py``,
 created on first run; the test skips only if it cannot be created). ``types_wire_corpus.py`` runs
-unchanged on both sides: each side writes every case's literal and literal type, then decodes the other side's literals and reports whether it got the
-expected value back.
+unchanged on both sides: each side writes every case's literal and literal type, then decodes the
+other side's literals and reports whether it got the expected value back.
 
 Byte identity: literals and literal types are compared after *deterministic* serialization on
 both sides, because protobuf map fields (``LiteralMap``, ``Struct`` metadata) are otherwise written

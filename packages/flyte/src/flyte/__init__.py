@@ -164,7 +164,9 @@ if TYPE_CHECKING:
     from flyte.runtime._log import logger as logger
 
 # Subpackages reachable as attributes after a bare `import flyte` (`flyte.errors.OOMError`).
-_SUBMODULES = frozenset({"config", "errors", "io", "models", "remote", "report", "runtime", "storage", "syncify", "types"})
+_SUBMODULES = frozenset(
+    {"config", "errors", "io", "models", "remote", "report", "runtime", "storage", "syncify", "types"}
+)
 
 # Public name -> "module:attribute" for names re-exported from the sibling distributions.
 _EXPORTS: dict[str, str] = {
