@@ -1,6 +1,7 @@
 """Local runs: the whole run in-process, tasks calling tasks as child actions."""
 
 import asyncio
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -384,3 +385,38 @@ def test_a_sync_child_with_a_timeout_still_fails_on_time():
     started = time.perf_counter()
     assert run(parent).outputs().o0 == "timed out"
     assert time.perf_counter() - started < 2.9
+
+
+def test_the_record_holds_each_actions_inputs_outputs_and_error(local_dirs):
+    from dataclasses import dataclass
+
+    @dataclass
+    class Point:
+        x: int
+        y: int
+
+    @env.task
+    async def move(p: Point, dx: int) -> Point:
+        return Point(p.x + dx, p.y)
+
+    @env.task
+    async def explode(x: int) -> int:
+        raise ValueError(f"bad {x}")
+
+    @env.task
+    async def journey() -> Point:
+        with contextlib.suppress(ValueError):
+            await explode(1)
+        return await move(Point(1, 2), dx=3)
+
+    r = run(journey)
+    record = json.loads((Path(r.url.removeprefix("file://")) / "run.json").read_text())
+    by_task = {a["task"]: a for a in record["actions"]}
+    assert by_task["tests.move"]["inputs"] == {"p": {"x": 1, "y": 2}, "dx": 3}
+    assert by_task["tests.move"]["outputs"] == {"x": 4, "y": 2}
+    failed = by_task["tests.explode"]
+    assert failed["phase"] == "FAILED"
+    assert failed["error"]["code"] == "ValueError"
+    assert "bad 1" in failed["error"]["message"]
+    assert 'raise ValueError(f"bad {x}")' in failed["error"]["traceback"]
+    assert record["actions"][0]["name"] == "a0"

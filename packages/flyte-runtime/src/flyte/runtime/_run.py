@@ -189,7 +189,13 @@ def _environment(env_vars: Mapping[str, str] | None) -> Iterator[None]:
 
 
 def _write_record(base: Path, run: Run) -> None:
-    """The run's record: one JSON file listing every action, its phase, attempts and error."""
+    """The run's record: one JSON file listing every action with its inputs, outputs, phase,
+    attempts and error.
+
+    Values are written as JSON where they are JSON (dataclasses and pydantic models as their
+    fields); anything else as its ``repr``. A local run deliberately does not load protobuf and
+    the TypeEngine just to keep a record: that would cost more start-up time than the run.
+    """
     record = {
         "name": run.name,
         "task": run.task_name,
@@ -206,15 +212,40 @@ def _write_record(base: Path, run: Run) -> None:
                 "cache_hit": a.cache_hit,
                 "started": a.started,
                 "ended": a.ended,
-                "error": None if a.error is None else {"code": a.error.code, "message": str(a.error)},
+                "inputs": a.inputs,
+                "outputs": a.outputs,
+                "error": None if a.error is None else _error_record(a.error),
             }
             for a in run.actions.values()
         ],
     }
     base.mkdir(parents=True, exist_ok=True)
     tmp = base / "run.json.tmp"
-    tmp.write_text(json.dumps(record, default=str))  # compact: the C encoder, fast for big fan-outs
+    tmp.write_text(json.dumps(record, default=_jsonable))  # compact: the C encoder, fast for big fan-outs
     tmp.replace(base / "run.json")
+
+
+def _error_record(error: BaseRuntimeError) -> dict[str, Any]:
+    return {
+        "code": error.code,
+        "kind": error.kind,
+        "message": str(error),
+        "traceback": getattr(error, "child_traceback", None),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """What JSON cannot encode by itself: dataclasses and pydantic models by field, the rest by repr."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    return repr(value)
 
 
 class _RunFunction:
