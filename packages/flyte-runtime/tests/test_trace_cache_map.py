@@ -254,3 +254,26 @@ def test_map_zips_several_iterables():
         return [r async for r in map.aio(mul, [1, 2, 3], [4, 5, 6])]
 
     assert run(parent).outputs().o0 == [4, 10, 18]
+
+
+def test_the_sync_form_of_map_in_async_code_is_a_clear_error_not_a_deadlock():
+    from flyte.errors import SyncTaskCallInAsyncContextError
+
+    @env.task
+    async def inc(x: int) -> int:
+        return x + 1
+
+    @env.task
+    async def wrong() -> list[int]:
+        return list(map(inc, [1, 2]))
+
+    with pytest.raises(SyncTaskCallInAsyncContextError, match=r"flyte.map.aio"):
+        run(wrong)
+
+
+def test_map_of_an_async_task_outside_a_run_runs_each_call():
+    @env.task
+    async def double(x: int) -> int:
+        return 2 * x
+
+    assert list(map(double, [1, 2])) == [2, 4]

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
+from flyte.errors import SyncTaskCallInAsyncContextError
 from flyte.runtime._context import _CURRENT, TaskContext, group, use_context
 from flyte.runtime._task import AsyncFunctionTaskTemplate
 
@@ -34,12 +35,17 @@ class _Mapper:
             # Outside a run: a plain, sequential map over the function.
             for args in zip(*iterables, strict=False):
                 try:
-                    yield func.func(*args)
+                    yield asyncio.run(func.func(*args)) if func.is_async else func.func(*args)
                 except Exception as e:
                     if not return_exceptions:
                         raise
                     yield e
             return
+        if _in_loop_thread(loop):
+            raise SyncTaskCallInAsyncContextError(
+                f"flyte.map({func.short_name}, ...) was iterated from async code; "
+                "use `async for r in flyte.map.aio(...)`"
+            )
         # A sync parent in a worker thread: drive the async form on the run's loop, in the
         # parent's context (the loop thread has none of its own).
         agen = self._results(tctx, func, iterables, group_name, concurrency, return_exceptions)
@@ -93,6 +99,13 @@ class _Mapper:
         finally:
             for fut in pending:
                 fut.cancel()
+
+
+def _in_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 async def _anext(agen: AsyncIterator[Any]) -> Any:
