@@ -162,3 +162,32 @@ def test_the_example_from_the_readme_runs():
     result = flyte("run", "--local", str(root / "examples" / "hello.py"), "main", "--n", "2")
     assert result.returncode == 0, result.stderr
     assert "o0: ['hello world #0', 'hello world #1']" in result.stdout
+
+
+def test_build_names_an_unknown_environment(tmp_path):
+    (tmp_path / "envs.py").write_text(
+        "from flyte.runtime import TaskEnvironment\n"
+        "first = TaskEnvironment('first')\n"
+        "second = TaskEnvironment('second')\n"
+    )
+    result = flyte("build", str(tmp_path / "envs.py"), "third")
+    assert result.returncode == 2
+    assert "no environment 'third'" in result.stderr
+    assert "first, second" in result.stderr
+
+
+def test_build_of_a_file_without_environments_says_so(tmp_path):
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    result = flyte("build", str(tmp_path / "plain.py"))
+    assert result.returncode == 2
+    assert "defines no TaskEnvironment" in result.stderr
+
+
+def test_build_without_a_docker_engine_names_the_engine(tmp_path, monkeypatch):
+    (tmp_path / "envs.py").write_text("from flyte.runtime import TaskEnvironment\nenv = TaskEnvironment('env')\n")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.setenv("HOME", str(tmp_path))  # no local build record to find the image in
+    result = flyte("build", str(tmp_path / "envs.py"), "env")
+    assert result.returncode == 1
+    assert "cannot reach the Docker engine" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from flyte import storage as storage
     from flyte import syncify as syncify
     from flyte import types as types
+    from flyte.imagebuild import Image as Image
+    from flyte.imagebuild import build as build
+    from flyte.imagebuild import build_images as build_images
     from flyte.models import (
         AMD_GPU as AMD_GPU,
     )
@@ -216,6 +219,9 @@ _EXPORTS: dict[str, str] = {
     "trace": "flyte.runtime:trace",
     "with_runcontext": "flyte.runtime:with_runcontext",
     "logger": "flyte.runtime._log:logger",
+    "Image": "flyte.imagebuild:Image",
+    "build": "flyte.imagebuild:build",
+    "build_images": "flyte.imagebuild:build_images",
 }
 
 __all__ = ["__version__", "version", *sorted(_SUBMODULES), *sorted(_EXPORTS)]

@@ -12,6 +12,7 @@ from flyte.cli._lazy import LazyCommand, LazyGroup
 from flyte.cli._version import __version__
 
 VERBS: dict[str, LazyCommand] = {
+    "build": LazyCommand("flyte.cli._build:build", "Build the images of a file's task environments."),
     "create": LazyCommand("flyte.cli._create:create", "Create a resource: config."),
     "get": LazyCommand("flyte.cli._get:get", "Show a resource: config."),
     "run": LazyCommand("flyte.cli._run:run", "Run a task from a Python file (--local: in this process)."),
