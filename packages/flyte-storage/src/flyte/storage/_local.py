@@ -1,0 +1,118 @@
+"""Local disk: atomic writes (a temporary sibling renamed into place) and the checks that turn
+OS errors into clear storage errors.
+
+A reader never sees a half-written file: data goes to ``.<name>.<random>.part`` in the target's
+folder (the same filesystem, so the final ``os.replace`` is atomic) and is renamed only once
+complete; on failure the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from flyte.storage._errors import InvalidStoragePathError, StorageNotFoundError
+
+__all__ = [
+    "atomic_target",
+    "copy_file",
+    "list_files",
+    "make_dir",
+    "prepare_parent",
+    "random_local_directory",
+    "random_local_path",
+    "require_dir",
+    "require_file",
+    "temp_sibling",
+]
+
+PART_SUFFIX = ".part"
+
+
+def temp_sibling(target: str) -> str:
+    """A fresh temporary name beside ``target``."""
+    folder, name = os.path.split(target)
+    return os.path.join(folder, f".{name}.{secrets.token_hex(6)}{PART_SUFFIX}")
+
+
+def prepare_parent(target: str, uri: str) -> None:
+    """Create ``target``'s parent folders; refuse a target that is an existing directory."""
+    if os.path.isdir(target):
+        raise InvalidStoragePathError(uri, "is a directory; expected a file path to write")
+    parent = os.path.dirname(target)
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidStoragePathError(uri, f"a parent of this path is a file, not a folder ({parent})") from None
+
+
+def make_dir(path: str, uri: str) -> None:
+    """Create the folder ``path`` and its parents; refuse when a file is in the way."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidStoragePathError(uri, "is a file (or lies below one); expected a folder") from None
+
+
+@contextlib.contextmanager
+def atomic_target(target: str, uri: str) -> Iterator[str]:
+    """Yield a temporary path to write; rename it to ``target`` on success, remove it on failure."""
+    prepare_parent(target, uri)
+    temp = temp_sibling(target)
+    try:
+        yield temp
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def copy_file(source: str, target: str, uri: str) -> None:
+    """Copy one local file atomically (blocking: run it in a thread)."""
+    with atomic_target(target, uri) as temp:
+        shutil.copyfile(source, temp)
+
+
+def require_file(path: str, uri: str) -> None:
+    if not os.path.exists(path):
+        raise StorageNotFoundError(uri)
+    if os.path.isdir(path):
+        raise InvalidStoragePathError(uri, "is a directory; pass recursive=True to transfer a directory")
+
+
+def require_dir(path: str, uri: str) -> None:
+    if not os.path.exists(path):
+        raise StorageNotFoundError(uri)
+    if not os.path.isdir(path):
+        raise InvalidStoragePathError(uri, "is a file; recursive=True expects a directory")
+
+
+def list_files(root: str) -> list[str]:
+    """Every file below ``root``, as ``/``-separated paths relative to it (sorted)."""
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        rel_folder = os.path.relpath(folder, root)
+        for name in files:
+            rel = name if rel_folder == "." else os.path.join(rel_folder, name)
+            found.append(rel.replace(os.sep, "/"))
+    return sorted(found)
+
+
+def random_local_directory() -> Path:
+    """A new, empty folder under the system's temporary directory."""
+    return Path(tempfile.mkdtemp(prefix="flyte-"))
+
+
+def random_local_path(file_path_or_file_name: str | os.PathLike[str] | None = None) -> Path:
+    """A fresh path inside a new random folder, ending in the given file's name (or a random one).
+
+    The folder exists; the file does not.
+    """
+    name = Path(file_path_or_file_name).name if file_path_or_file_name else secrets.token_hex(8)
+    return random_local_directory() / name
