@@ -420,3 +420,34 @@ def test_the_record_holds_each_actions_inputs_outputs_and_error(local_dirs):
     assert "bad 1" in failed["error"]["message"]
     assert 'raise ValueError(f"bad {x}")' in failed["error"]["traceback"]
     assert record["actions"][0]["name"] == "a0"
+
+
+def test_a_tasks_own_plugin_config_selects_the_plugin_class():
+    from dataclasses import dataclass
+
+    from flyte.runtime import AsyncFunctionTaskTemplate, TaskPluginRegistry
+
+    @dataclass(frozen=True)
+    class EchoConfig:
+        word: str
+
+    @dataclass(kw_only=True)
+    class EchoTask(AsyncFunctionTaskTemplate):
+        task_type: str = "echo"
+
+    TaskPluginRegistry.register(EchoConfig, EchoTask)
+
+    @env.task(plugin_config=EchoConfig("hi"))
+    async def plugged() -> int:
+        return 1
+
+    @env.task
+    async def plain() -> int:
+        return 1
+
+    assert type(plugged) is EchoTask
+    assert plugged.task_type == "echo"
+    assert type(plain) is AsyncFunctionTaskTemplate
+    assert type(plain.override(plugin_config=EchoConfig("x"))) is EchoTask
+    assert type(plugged.override(plugin_config=None)) is AsyncFunctionTaskTemplate
+    assert run(plugged).outputs().o0 == 1

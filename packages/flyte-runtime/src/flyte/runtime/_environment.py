@@ -124,9 +124,10 @@ class TaskEnvironment:
                 "plugin_config": self.plugin_config,
             }
             chosen = normalize_task_settings({**defaults, **settings}, where=f"@{self.name}.task")
+            # The task's own plugin_config (or the environment's) picks the task class.
             cls: type[AsyncFunctionTaskTemplate[Any, Any]] = AsyncFunctionTaskTemplate
-            if self.plugin_config is not None:
-                cls = TaskPluginRegistry.find(self.plugin_config) or AsyncFunctionTaskTemplate
+            if chosen["plugin_config"] is not None:
+                cls = TaskPluginRegistry.find(chosen["plugin_config"]) or AsyncFunctionTaskTemplate
             template = cls(
                 name=name, interface=NativeInterface.from_function(func), func=func, parent_env=self, **chosen
             )

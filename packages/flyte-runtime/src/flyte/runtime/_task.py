@@ -29,6 +29,7 @@ from flyte.models import (
 )
 from flyte.runtime._context import _CURRENT
 from flyte.runtime._interface import NativeInterface
+from flyte.runtime._plugins import TaskPluginRegistry
 from flyte.runtime._threads import run_in_thread
 from flyte.runtime._trace import in_trace
 
@@ -112,7 +113,13 @@ class TaskTemplate(Generic[P, R]):
         Example:
             >>> bigger = train.override(resources=flyte.Resources(cpu=8), retries=3)  # doctest: +SKIP
         """
-        return dataclasses.replace(self, **normalize_task_settings(kwargs, where=f"{self.name}.override()"))
+        changes = normalize_task_settings(kwargs, where=f"{self.name}.override()")
+        if "plugin_config" in changes and isinstance(self, AsyncFunctionTaskTemplate):
+            # A new plugin_config selects its registered task class, as TaskEnvironment does.
+            target = TaskPluginRegistry.find(changes["plugin_config"]) or AsyncFunctionTaskTemplate
+            if target is not type(self):
+                return cast(TaskTemplate[P, R], _rebuild_as(target, self, changes))
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(kw_only=True)
@@ -166,6 +173,13 @@ class AsyncFunctionTaskTemplate(TaskTemplate[P, R]):
                 return cast(Awaitable[R], self.func(*args, **kwargs))
             return run_in_thread(self.func, *args, **kwargs)
         return cast(Awaitable[R], tctx.controller.submit(self, args, kwargs))
+
+
+def _rebuild_as(target: type[Any], task: TaskTemplate[Any, Any], changes: dict[str, Any]) -> Any:
+    """``task`` as an instance of ``target`` with ``changes``; the task type is the target class's own."""
+    accepted = {f.name for f in dataclasses.fields(target) if f.init} - {"task_type"}
+    values = {f.name: getattr(task, f.name) for f in dataclasses.fields(task) if f.init and f.name in accepted}
+    return target(**{**values, **changes})
 
 
 def _in_event_loop() -> bool:

@@ -1,0 +1,188 @@
+"""`a0` end to end with local storage: a code bundle and inputs.pb in, outputs.pb or error.pb out."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from flyteidl2.core import execution_pb2
+from flyteidl2.task import common_pb2
+
+from flyte.runtime._bundle import build_pkl_bundle, build_tgz_bundle
+from flyte.types import TypeEngine
+
+TASKS = textwrap.dedent(
+    """
+    import asyncio
+    from flyte.runtime import TaskEnvironment
+    from flyte.errors import NonRecoverableError
+
+    env = TaskEnvironment("a0test")
+
+    @env.task
+    async def add(x: int, y: int = 10) -> int:
+        return x + y
+
+    @env.task
+    async def fan(n: int) -> list[int]:
+        return list(await asyncio.gather(*(add(i, y=1) for i in range(n))))
+
+    @env.task
+    def boom(x: int) -> int:
+        raise ValueError(f"cannot handle {x}")
+
+    @env.task
+    def fatal() -> int:
+        raise NonRecoverableError("corrupt input")
+    """
+)
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "a0tasks.py").write_text(TASKS)
+    return build_tgz_bundle(project, tmp_path / "bundles").path
+
+
+def write_inputs(path: Path, **values: tuple[object, type]) -> str:
+    message = common_pb2.Inputs()
+    for name, (value, python_type) in values.items():
+        message.literals.add(
+            name=name, value=TypeEngine.to_literal_sync(value, python_type, TypeEngine.to_literal_type(python_type))
+        )
+    path.write_bytes(message.SerializeToString())
+    return str(path)
+
+
+def a0(
+    tmp_path: Path, inputs: str, *code: str, instance: str = "", resolver: str = "flyte.runtime.DefaultTaskResolver"
+):
+    outputs = tmp_path / "out"
+    workdir = tmp_path / "work"
+    workdir.mkdir(exist_ok=True)
+    args = [
+        "--inputs",
+        inputs,
+        "--outputs-path",
+        str(outputs),
+        "--version",
+        "v1",
+        "--raw-data-path",
+        str(tmp_path / "raw"),
+        "--run-name",
+        "r1",
+        "--name",
+        "a0",
+        "--dest",
+        ".",
+        *code,
+    ]
+    if instance:
+        args += ["--resolver", resolver, "mod", "a0tasks", "instance", instance]
+    script = Path(sys.executable).parent / "a0"
+    result = subprocess.run([str(script), *args], cwd=workdir, capture_output=True, text=True, check=False)
+    return result, outputs
+
+
+def read_outputs(outputs: Path, python_type: type) -> dict[str, object]:
+    message = common_pb2.Outputs.FromString((outputs / "outputs.pb").read_bytes())
+    return {n.name: TypeEngine.to_python_value_sync(n.value, python_type) for n in message.literals}
+
+
+def read_error(outputs: Path) -> execution_pb2.ErrorDocument:
+    return execution_pb2.ErrorDocument.FromString((outputs / "error.pb").read_bytes())
+
+
+def test_a_task_runs_from_a_tgz_bundle_and_writes_outputs(tmp_path, bundle):
+    inputs = write_inputs(tmp_path / "inputs.pb", x=(32, int))
+    result, outputs = a0(tmp_path, inputs, "--tgz", str(bundle), instance="add")
+    assert result.returncode == 0, result.stderr
+    assert read_outputs(outputs, int) == {"o0": 42}
+    assert not (outputs / "error.pb").exists()
+
+
+def test_children_run_in_process(tmp_path, bundle):
+    inputs = write_inputs(tmp_path / "inputs.pb", n=(3, int))
+    result, outputs = a0(tmp_path, inputs, "--tgz", str(bundle), instance="fan")
+    assert result.returncode == 0, result.stderr
+    assert read_outputs(outputs, list[int]) == {"o0": [1, 2, 3]}
+
+
+def test_the_public_sdks_resolver_name_is_understood(tmp_path, bundle):
+    inputs = write_inputs(tmp_path / "inputs.pb", x=(1, int), y=(1, int))
+    result, outputs = a0(
+        tmp_path,
+        inputs,
+        "--tgz",
+        str(bundle),
+        instance="add",
+        resolver="flyte._internal.resolvers.default.DefaultTaskResolver",
+    )
+    assert result.returncode == 0, result.stderr
+    assert read_outputs(outputs, int) == {"o0": 2}
+
+
+def test_a_failing_task_writes_a_user_error_document_and_exits_0(tmp_path, bundle):
+    inputs = write_inputs(tmp_path / "inputs.pb", x=(7, int))
+    result, outputs = a0(tmp_path, inputs, "--tgz", str(bundle), instance="boom")
+    assert result.returncode == 0, result.stderr
+    doc = read_error(outputs)
+    assert doc.error.code == "ValueError"
+    assert "cannot handle 7" in doc.error.message
+    assert doc.error.kind == execution_pb2.ContainerError.RECOVERABLE
+    assert not (outputs / "outputs.pb").exists()
+
+
+def test_a_non_recoverable_error_is_marked_so(tmp_path, bundle):
+    inputs = write_inputs(tmp_path / "inputs.pb")
+    result, outputs = a0(tmp_path, inputs, "--tgz", str(bundle), instance="fatal")
+    assert result.returncode == 0, result.stderr
+    assert read_error(outputs).error.kind == execution_pb2.ContainerError.NON_RECOVERABLE
+
+
+def test_an_unknown_task_is_a_module_load_error_document(tmp_path, bundle):
+    inputs = write_inputs(tmp_path / "inputs.pb")
+    result, outputs = a0(tmp_path, inputs, "--tgz", str(bundle), instance="nope")
+    assert result.returncode == 0, result.stderr
+    doc = read_error(outputs)
+    assert doc.error.code == "ModuleLoadError"
+    assert "has no task 'nope'" in doc.error.message
+
+
+def test_a_missing_required_input_names_it(tmp_path, bundle):
+    inputs = write_inputs(tmp_path / "inputs.pb")
+    result, outputs = a0(tmp_path, inputs, "--tgz", str(bundle), instance="add")
+    assert result.returncode == 0, result.stderr
+    assert "'x'" in read_error(outputs).error.message
+
+
+def test_a_missing_bundle_is_a_code_bundle_error(tmp_path):
+    inputs = write_inputs(tmp_path / "inputs.pb", x=(1, int))
+    result, outputs = a0(tmp_path, inputs, "--tgz", str(tmp_path / "absent.tar.gz"), instance="add")
+    assert result.returncode == 0, result.stderr
+    assert read_error(outputs).error.code == "CodeBundleError"
+
+
+def test_a_pkl_bundle_carries_the_task_itself(tmp_path):
+    sys.path.insert(0, str(tmp_path))
+    try:
+        (tmp_path / "pkltasks.py").write_text(TASKS)
+        import pkltasks
+
+        pkl = build_pkl_bundle(pkltasks.add, tmp_path / "bundles", by_value=[pkltasks]).path
+    finally:
+        sys.path.remove(str(tmp_path))
+    inputs = write_inputs(tmp_path / "inputs.pb", x=(5, int))
+    result, outputs = a0(tmp_path, inputs, "--pkl", str(pkl))
+    assert result.returncode == 0, result.stderr
+    assert read_outputs(outputs, int) == {"o0": 15}
+
+
+def test_bad_arguments_exit_non_zero_without_writing_anything(tmp_path):
+    script = Path(sys.executable).parent / "a0"
+    result = subprocess.run([str(script), "--inputs", "x"], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "--outputs-path" in result.stderr
