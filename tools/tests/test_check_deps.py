@@ -46,11 +46,8 @@ def test_importing_a_submodule_through_the_namespace_is_not_the_umbrella(workspa
 
 
 def test_a_declared_dependency_nothing_imports_fails(workspace_copy, capsys):
-    pyproject = workspace_copy / "plugins/flyteplugins-ray/pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'not-yet-imported = ["flyte-extend", "ray"]', 'not-yet-imported = ["flyte-extend"]'
-        )
-    )
+    pyproject = workspace_copy / "packages/flyte-storage/pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace("dependencies = [", 'dependencies = [\n    "six>=1.16",', 1))
     assert main(["--root", str(workspace_copy)]) == 1
-    assert "flyteplugins-ray: declares ray but no module imports it" in capsys.readouterr().out
+    assert "flyte-storage: declares six but no module imports it" in capsys.readouterr().out
