@@ -2,7 +2,9 @@
 
 A plugin (``flyteplugins.spark``, ``flyteplugins.dask``, ...) imports from here only: the task
 template bases it subclasses, the registry that makes ``TaskEnvironment(plugin_config=...)`` pick
-its task class, the data its config serializes to, the errors it raises, a base for engines that
+its task class, the data its config serializes to, the errors it raises, image-builder
+registration (``register_builder``, ``ImageBuilder``; builders also load from the entry point
+group ``flyte.plugins.image_builders``), a base for engines that
 run around a task's body (:class:`LocalEngine`, :class:`EngineTaskTemplate`), type-transformer
 registration, and a conformance kit in :mod:`flyte.extend.testing`.
 
@@ -39,6 +41,10 @@ if TYPE_CHECKING:
     from flyte.extend._resources import PRIMARY_CONTAINER_DEFAULT_NAME as PRIMARY_CONTAINER_DEFAULT_NAME
     from flyte.extend._resources import get_proto_extended_resources as get_proto_extended_resources
     from flyte.extend._resources import get_proto_resources as get_proto_resources
+    from flyte.imagebuild import Image as Image
+    from flyte.imagebuild import ImageBuild as ImageBuild
+    from flyte.imagebuild import ImageBuilder as ImageBuilder
+    from flyte.imagebuild import register_builder as register_builder
     from flyte.models import PodTemplate as PodTemplate
     from flyte.models import Resources as Resources
     from flyte.models import SerializationContext as SerializationContext
@@ -54,6 +60,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AsyncFunctionTaskTemplate": "flyte.runtime",
     "EngineTaskTemplate": "flyte.extend._engine_task",
+    "Image": "flyte.imagebuild",
+    "ImageBuild": "flyte.imagebuild",
+    "ImageBuilder": "flyte.imagebuild",
     "LocalEngine": "flyte.extend._engine",
     "NonRecoverableError": "flyte.errors",
     "PRIMARY_CONTAINER_DEFAULT_NAME": "flyte.extend._resources",
@@ -70,6 +79,7 @@ _EXPORTS = {
     "ctx": "flyte.runtime",
     "get_proto_extended_resources": "flyte.extend._resources",
     "get_proto_resources": "flyte.extend._resources",
+    "register_builder": "flyte.imagebuild",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
