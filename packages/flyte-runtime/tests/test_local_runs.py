@@ -451,3 +451,20 @@ def test_a_tasks_own_plugin_config_selects_the_plugin_class():
     assert type(plain.override(plugin_config=EchoConfig("x"))) is EchoTask
     assert type(plugged.override(plugin_config=None)) is AsyncFunctionTaskTemplate
     assert run(plugged).outputs().o0 == 1
+
+
+def test_init_with_storage_configures_flyte_storage():
+    import flyte.storage
+    from flyte.errors import InitializationError
+    from flyte.runtime import init
+
+    try:
+        init(storage=flyte.storage.S3(endpoint="http://127.0.0.1:9", access_key_id="k", secret_access_key="s"))
+        from flyte.storage._config import config_for
+
+        assert config_for("s3").endpoint == "http://127.0.0.1:9"
+        with pytest.raises(InitializationError, match="init\\(storage=...\\)"):
+            init(storage=[flyte.storage.S3(), flyte.storage.S3()])
+    finally:
+        init()
+        flyte.storage.configure()

@@ -54,6 +54,8 @@ def init(
     global _state, _ignored
     if root_dir is not None and not Path(root_dir).is_dir():
         raise InitializationError("InvalidRootDir", "user", f"init(root_dir={root_dir!r}): not a directory")
+    if storage is not None:
+        _configure_storage(storage)
     _state = InitState(
         endpoint=endpoint or None,
         insecure=insecure,
@@ -70,6 +72,17 @@ def init(
 
 
 _ignored: tuple[str, ...] = ()
+
+
+def _configure_storage(storage: Any) -> None:
+    """``init(storage=S3(...))`` (or a list of S3 / GCS / ABFS configs) configures flyte.storage."""
+    import flyte.storage
+
+    backends = list(storage) if isinstance(storage, (list, tuple)) else [storage]
+    try:
+        flyte.storage.configure(*backends)
+    except flyte.storage.StorageError as e:
+        raise InitializationError("InvalidStorageConfig", "user", f"init(storage=...): {e}") from e
 
 
 def init_ignored() -> tuple[str, ...]:
