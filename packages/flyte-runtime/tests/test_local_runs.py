@@ -463,7 +463,7 @@ def test_init_with_storage_configures_flyte_storage():
         from flyte.storage._config import config_for
 
         assert config_for("s3").endpoint == "http://127.0.0.1:9"
-        with pytest.raises(InitializationError, match="init\\(storage=...\\)"):
+        with pytest.raises(InitializationError, match=r"init\(storage=\.\.\.\)"):
             init(storage=[flyte.storage.S3(), flyte.storage.S3()])
     finally:
         init()
