@@ -39,3 +39,12 @@ def get_config(obj: CLIContext) -> None:
         emit([{r["setting"]: r["value"] for r in rows}], "json")
     else:
         emit(rows, "table")
+
+
+def _server_command() -> click.Command:
+    from flyte.cli._server import get_server
+
+    return get_server
+
+
+get.add_command(_server_command())

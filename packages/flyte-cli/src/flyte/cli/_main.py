@@ -14,8 +14,10 @@ from flyte.cli._version import __version__
 VERBS: dict[str, LazyCommand] = {
     "build": LazyCommand("flyte.cli._build:build", "Build the images of a file's task environments."),
     "create": LazyCommand("flyte.cli._create:create", "Create a resource: config."),
-    "get": LazyCommand("flyte.cli._get:get", "Show a resource: config."),
+    "get": LazyCommand("flyte.cli._get:get", "Show a resource: config, server."),
     "run": LazyCommand("flyte.cli._run:run", "Run a task from a Python file (--local: in this process)."),
+    "start": LazyCommand("flyte.cli._server:start", "Start the embedded Flyte server in the background."),
+    "stop": LazyCommand("flyte.cli._server:stop", "Stop the embedded Flyte server."),
 }
 
 
