@@ -142,12 +142,6 @@ def test_a_failing_task_exits_1_with_its_error(tasks_file):
     assert "Error: bad luck" in result.stderr
 
 
-def test_without_local_and_no_backend_it_says_to_use_local(tasks_file):
-    result = flyte("run", str(tasks_file), "shout", "--word", "x")
-    assert result.returncode == 2
-    assert "add --local" in result.stderr
-
-
 def test_run_options_name_env_and_labels(tasks_file, tmp_path):
     result = flyte("run", "--local", "--name", "my-run", "-e", "A=1", str(tasks_file), "shout", "--word", "w")
     assert result.returncode == 0, result.stderr

@@ -59,3 +59,37 @@ def test_a_port_in_use_fails_with_the_servers_own_words(env):
     assert result.returncode == 1
     assert "exited with status" in result.stderr
     assert status(env)["status"] == "stopped"
+
+
+def test_run_without_local_runs_on_the_started_server(env, tmp_path):
+    (tmp_path / "remote_hello.py").write_text(
+        "import asyncio\n"
+        "from flyte.runtime import TaskEnvironment\n"
+        "env = TaskEnvironment('remote_hello')\n"
+        "@env.task\n"
+        "async def square(x: int) -> int:\n"
+        "    return x * x\n"
+        "@env.task\n"
+        "async def main(n: int = 3) -> list[int]:\n"
+        "    return list(await asyncio.gather(*(square(i) for i in range(n))))\n"
+    )
+    assert flyte("start", "server", "--port", "0", env=env).returncode == 0
+    endpoint = str(status(env)["url"]).removeprefix("http://")
+    result = flyte("--endpoint", endpoint, "--insecure", "run", str(tmp_path / "remote_hello.py"), "main", env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"submitted to {endpoint}" in result.stdout
+    assert "succeeded" in result.stdout
+    assert "o0: [0, 1, 4]" in result.stdout
+
+
+def test_run_without_local_and_without_a_backend_says_how_to_get_one(env, tmp_path):
+    task_file = tmp_path / "t.py"
+    task_file.write_text("from flyte.runtime import TaskEnvironment\n")
+    with task_file.open("a") as f:
+        f.write("env = TaskEnvironment('t')\n@env.task\nasync def f() -> int:\n    return 1\n")
+    clean = {k: v for k, v in env.items() if k != "FLYTE_ADMIN_ENDPOINT"}
+    clean["HOME"] = str(tmp_path)
+    result = flyte("run", str(tmp_path / "t.py"), "f", env=clean)
+    assert result.returncode == 2
+    assert "flyte start server" in result.stderr
+    assert "--local" in result.stderr

@@ -114,6 +114,9 @@ if TYPE_CHECKING:
         AsyncFunctionTaskTemplate as AsyncFunctionTaskTemplate,
     )
     from flyte.runtime import (
+        Deployment as Deployment,
+    )
+    from flyte.runtime import (
         Run as Run,
     )
     from flyte.runtime import (
@@ -137,6 +140,7 @@ if TYPE_CHECKING:
     from flyte.runtime import (
         custom_context as custom_context,
     )
+    from flyte.runtime import deploy as deploy
     from flyte.runtime import (
         get_custom_context as get_custom_context,
     )
@@ -200,6 +204,8 @@ _EXPORTS: dict[str, str] = {
     "Trigger": "flyte.models:Trigger",
     "TriggerTime": "flyte.models:TriggerTime",
     "ActionOutputs": "flyte.runtime:ActionOutputs",
+    "Deployment": "flyte.runtime:Deployment",
+    "deploy": "flyte.runtime:deploy",
     "AsyncFunctionTaskTemplate": "flyte.runtime:AsyncFunctionTaskTemplate",
     "Run": "flyte.runtime:Run",
     "TaskContext": "flyte.runtime:TaskContext",

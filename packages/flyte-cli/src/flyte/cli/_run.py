@@ -185,28 +185,47 @@ def _task_command(task: Any, options: RunOptions, file: Path) -> click.Command:
 
 
 def _run_task(task: Any, inputs: dict[str, Any], options: RunOptions, file: Path) -> None:
-    cli_ctx = click.get_current_context().find_object(CLIContext)
-    if not options.local:
-        endpoint = cli_ctx.config.platform.endpoint if cli_ctx is not None else None
-        raise click.UsageError(
-            "remote runs are not available in this version yet"
-            + (f" (configured endpoint: {endpoint})" if endpoint else "")
-            + "; add --local to run in this process"
-        )
     import flyte.runtime as runtime
 
-    runner = runtime.with_runcontext(
-        mode="local",
-        name=options.name,
-        project=options.project,
-        domain=options.domain,
-        raw_data_path=options.raw_data_path,
-        env_vars=options.env_vars or None,
-        labels=options.labels or None,
+    settings: dict[str, Any] = {
+        "name": options.name,
+        "project": options.project,
+        "domain": options.domain,
+        "raw_data_path": options.raw_data_path,
+        "env_vars": options.env_vars or None,
+        "labels": options.labels or None,
+    }
+    if options.local:
+        result = runtime.with_runcontext(mode="local", **settings).run(task, **inputs)
+        click.echo(f"Run {result.name} {result.phase.lower()} (record: {result.url})")
+        _print_outputs(result.outputs().named_outputs())
+        return
+    cli_ctx = click.get_current_context().find_object(CLIContext)
+    config = cli_ctx.config if cli_ctx is not None else None
+    endpoint = config.platform.endpoint if config is not None else None
+    if not endpoint:
+        raise click.UsageError(
+            "no backend configured: start one with `flyte start server` and pass --endpoint localhost:8090 "
+            "(or set admin.endpoint in a config file), or add --local to run in this process"
+        )
+    assert config is not None
+    runtime.init(
+        endpoint=endpoint,
+        insecure=config.platform.insecure,
+        org=config.task.org,
+        project=options.project or config.task.project,
+        domain=options.domain or config.task.domain,
     )
-    result = runner.run(task, **inputs)
-    click.echo(f"Run {result.name} {result.phase.lower()} (record: {result.url})")
-    for output_name, value in result.outputs().named_outputs().items():
+    remote = runtime.with_runcontext(mode="remote", **settings).run(task, **inputs)
+    click.echo(f"Run {remote.name} submitted to {endpoint}: {remote.url}")
+    remote.wait()
+    click.echo(f"Run {remote.name} {str(remote.phase).lower()}")
+    remote.raise_for_status()
+    _print_outputs(remote.outputs().named_outputs())
+
+
+def _print_outputs(outputs: dict[str, Any]) -> None:
+    for output_name, value in outputs.items():
         click.echo(f"{output_name}: {value!r}")
 
 

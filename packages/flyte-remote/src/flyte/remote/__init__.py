@@ -12,10 +12,33 @@ from flyte.remote._version import __version__
 
 if TYPE_CHECKING:
     from flyte.remote._client import ClientSet, Endpoint
+    from flyte.remote._data import upload_file
+    from flyte.remote._outputs import RunOutputs
+    from flyte.remote._run import Run
+    from flyte.remote._session import Session, configure, current_session
 
-_LAZY = {"ClientSet": "flyte.remote._client", "Endpoint": "flyte.remote._client"}
+_LAZY = {
+    "ClientSet": "flyte.remote._client",
+    "Endpoint": "flyte.remote._client",
+    "Run": "flyte.remote._run",
+    "RunOutputs": "flyte.remote._outputs",
+    "Session": "flyte.remote._session",
+    "configure": "flyte.remote._session",
+    "current_session": "flyte.remote._session",
+    "upload_file": "flyte.remote._data",
+}
 
-__all__ = ["ClientSet", "Endpoint", "__version__"]
+__all__ = [
+    "ClientSet",
+    "Endpoint",
+    "Run",
+    "RunOutputs",
+    "Session",
+    "__version__",
+    "configure",
+    "current_session",
+    "upload_file",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from flyte.runtime._context import get_custom_context as get_custom_context
     from flyte.runtime._context import group as group
     from flyte.runtime._controller import LocalController as LocalController
+    from flyte.runtime._deploy import Deployment as Deployment
+    from flyte.runtime._deploy import deploy as deploy
     from flyte.runtime._environment import TaskEnvironment as TaskEnvironment
     from flyte.runtime._init import current_domain as current_domain
     from flyte.runtime._init import current_project as current_project
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "ActionOutputs": "flyte.runtime._outputs",
     "AsyncFunctionTaskTemplate": "flyte.runtime._task",
+    "Deployment": "flyte.runtime._deploy",
     "LocalController": "flyte.runtime._controller",
     "Run": "flyte.runtime._run",
     "TaskContext": "flyte.runtime._context",
@@ -46,6 +49,7 @@ _EXPORTS = {
     "current_domain": "flyte.runtime._init",
     "current_project": "flyte.runtime._init",
     "custom_context": "flyte.runtime._context",
+    "deploy": "flyte.runtime._deploy",
     "get_custom_context": "flyte.runtime._context",
     "group": "flyte.runtime._context",
     "init": "flyte.runtime._init",

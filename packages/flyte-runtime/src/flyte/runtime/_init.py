@@ -69,6 +69,11 @@ def init(
         images=dict(images or {}),
     )
     _ignored = tuple(sorted(accepted))
+    if endpoint:
+        # flyte.remote (Run.get, Run.listall, ...) talks to the backend flyte.init named.
+        from flyte.remote import configure
+
+        configure(endpoint, insecure=insecure, org=org, project=project, domain=domain)
 
 
 _ignored: tuple[str, ...] = ()

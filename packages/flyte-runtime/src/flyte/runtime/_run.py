@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from flyte.errors import BaseRuntimeError, InitializationError
 from flyte.runtime._context import pending_custom_context
@@ -18,6 +18,12 @@ from flyte.runtime._controller import ActionRecord, LocalController
 from flyte.runtime._init import current_state
 from flyte.runtime._outputs import ActionOutputs, outputs_of
 from flyte.runtime._task import TaskTemplate
+
+if TYPE_CHECKING:
+    from flyte.remote import Run as RemoteRun
+
+AnyRun = Union["Run", "RemoteRun"]
+"""What ``flyte.run`` returns: a finished local :class:`Run`, or a :class:`flyte.remote.Run`."""
 
 _NAME_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -102,7 +108,7 @@ class _Runner:
     def __init__(self, **settings: Any):
         self.settings = settings
 
-    def run(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+    def run(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> AnyRun:
         """Run ``task`` and return when the run finishes; raises the run's error if it fails."""
         try:
             asyncio.get_running_loop()
@@ -113,13 +119,17 @@ class _Runner:
 
         return syncify.loop.run(self._run(task, args, kwargs), "flyte.run")
 
-    async def run_aio(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+    async def run_aio(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> AnyRun:
         return await self._run(task, args, kwargs)
 
-    async def _run(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Run:
+    async def _run(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> AnyRun:
         if not isinstance(task, TaskTemplate):
             raise TypeError(f"flyte.run needs a task (a function decorated with @env.task), got {task!r}")
         mode = self.settings.get("mode") or current_state().mode
+        if mode == "remote":
+            from flyte.runtime._remote_run import run_remote
+
+            return await run_remote(task, args, kwargs, self.settings)
         if mode != "local":
             raise InitializationError(
                 "RemoteModeUnavailable",
@@ -251,10 +261,10 @@ def _jsonable(value: Any) -> Any:
 class _RunFunction:
     """``flyte.run(task, ...)``, with ``flyte.run.aio(task, ...)`` for async code."""
 
-    def __call__(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+    def __call__(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> AnyRun:
         return _Runner().run(task, *args, **kwargs)
 
-    async def aio(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> Run:
+    async def aio(self, task: TaskTemplate[Any, Any], *args: Any, **kwargs: Any) -> AnyRun:
         return await _Runner().run_aio(task, *args, **kwargs)
 
 
