@@ -16,12 +16,12 @@ from flyteidl2.workflow import run_definition_pb2
 
 import flyte.errors
 import flyte.remote
-from flyte.remote import Run, RunOutputs, Session, _session
+from flyte.remote import ActionOutputs, Run, Session, _session
 
 
 def test_import_flyte_remote_run_loads_no_grpc_or_protobuf():
     code = (
-        "import sys, flyte.remote; flyte.remote.Run; flyte.remote.RunOutputs; flyte.remote.upload_file; "
+        "import sys, flyte.remote; flyte.remote.Run; flyte.remote.ActionOutputs; flyte.remote.upload_file; "
         "bad = [m for m in ('grpc', 'google.protobuf', 'flyteidl2') if m in sys.modules]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -29,16 +29,16 @@ def test_import_flyte_remote_run_loads_no_grpc_or_protobuf():
 
 
 def test_run_outputs_by_position_and_name():
-    o = RunOutputs((3, "x"), ("o0", "o1"))
+    o = ActionOutputs((3, "x"), ("o0", "o1"))
     assert o == (3, "x")
     assert o.o0 == 3
     assert o.o1 == "x"
     assert o.named_outputs() == {"o0": 3, "o1": "x"}
-    assert repr(o) == "RunOutputs(o0=3, o1='x')"
+    assert repr(o) == "ActionOutputs(o0=3, o1='x')"
     with pytest.raises(AttributeError, match="o0, o1"):
         _ = o.o2
     with pytest.raises(ValueError, match="1 output values but 0 names"):
-        RunOutputs((1,), ())
+        ActionOutputs((1,), ())
 
 
 def _details(phase: int, **fields: object) -> run_definition_pb2.ActionDetails:

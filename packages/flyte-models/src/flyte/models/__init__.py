@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flyte.models._frozen import FrozenDict
     from flyte.models._ids import ActionID, RunID, TaskID, child_action_name
     from flyte.models._image import ImageRef
+    from flyte.models._outputs import ActionOutputs
     from flyte.models._pod import PodTemplate
     from flyte.models._resources import (
         AMD_GPU,
@@ -66,6 +67,7 @@ _EXPORTS = {
     "TaskID": "flyte.models._ids",
     "child_action_name": "flyte.models._ids",
     "ImageRef": "flyte.models._image",
+    "ActionOutputs": "flyte.models._outputs",
     "PodTemplate": "flyte.models._pod",
     "AMD_GPU": "flyte.models._resources",
     "APPLE_SILICON": "flyte.models._resources",
@@ -115,6 +117,7 @@ __all__ = [
     "HABANA_GAUDI",
     "TPU",
     "ActionID",
+    "ActionOutputs",
     "Backoff",
     "Cache",
     "CacheBehavior",

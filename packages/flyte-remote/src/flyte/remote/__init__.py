@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from flyte.remote._version import __version__
 
 if TYPE_CHECKING:
+    from flyte.models import ActionOutputs
     from flyte.remote._client import ClientSet, Endpoint
     from flyte.remote._data import upload_file
-    from flyte.remote._outputs import RunOutputs
     from flyte.remote._run import Run
     from flyte.remote._session import Session, configure, current_session
 
@@ -21,7 +21,7 @@ _LAZY = {
     "ClientSet": "flyte.remote._client",
     "Endpoint": "flyte.remote._client",
     "Run": "flyte.remote._run",
-    "RunOutputs": "flyte.remote._outputs",
+    "ActionOutputs": "flyte.models",
     "Session": "flyte.remote._session",
     "configure": "flyte.remote._session",
     "current_session": "flyte.remote._session",
@@ -29,10 +29,10 @@ _LAZY = {
 }
 
 __all__ = [
+    "ActionOutputs",
     "ClientSet",
     "Endpoint",
     "Run",
-    "RunOutputs",
     "Session",
     "__version__",
     "configure",

@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from flyte.remote._outputs import RunOutputs
+from flyte.models import ActionOutputs
 from flyte.remote._session import Session, call, clients_for, current_session
 from flyte.syncify import syncify
 
@@ -254,7 +254,7 @@ class Run:
         return {n.name: await TypeEngine.to_python_value(n.value, types.get(n.name, Any)) for n in data.inputs.literals}
 
     @syncify
-    async def outputs(self) -> RunOutputs:
+    async def outputs(self) -> ActionOutputs:
         """The root task's outputs (``o0``, ``o1``, ...) decoded through the TypeEngine.
 
         Raises:
@@ -271,7 +271,7 @@ class Run:
         types = TypeEngine.guess_python_types((await self._interface()).outputs)
         named = sorted(data.outputs.literals, key=lambda n: _output_order(n.name))
         values = [await TypeEngine.to_python_value(n.value, types.get(n.name, Any)) for n in named]
-        return RunOutputs(tuple(values), tuple(n.name for n in named))
+        return ActionOutputs(tuple(values), tuple(n.name for n in named))
 
 
 def _output_order(name: str) -> tuple[int, str]:
