@@ -193,3 +193,17 @@ def test_an_unreachable_endpoint_is_named_with_how_to_start_a_server(tasks, monk
         _init._state = None
     assert endpoint in str(e.value)
     assert "flyte start server" in str(e.value)
+
+
+def test_cluster_only_settings_travel_in_the_deployed_spec(remote, tasks):
+    (deployment,) = fr.deploy(tasks.settings_env, dry_run=True)
+    (spec,) = deployment.tasks
+    assert spec.resources == tasks.Resources(cpu=2, memory="1Gi")
+    assert spec.cache_policy.behavior == "auto"
+    assert spec.cache_version  # the function body's hash
+    assert spec.retry_strategy.count == 2
+    assert [s.key for s in spec.secret_requests] == ["api-key"]
+    assert spec.report is True
+    template = spec.to_template()
+    assert template.metadata.discoverable
+    assert template.container.resources.requests

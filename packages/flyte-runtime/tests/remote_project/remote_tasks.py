@@ -25,3 +25,14 @@ def pair(name: str) -> tuple[str, int]:
 @env.task
 def boom(x: int) -> int:
     raise ValueError(f"cannot handle {x}")
+
+
+# Settings only a cluster honours still travel in the deployed spec.
+from flyte.models import Resources, Secret  # noqa: E402
+
+settings_env = TaskEnvironment("remote_settings", resources=Resources(cpu=2, memory="1Gi"))
+
+
+@settings_env.task(cache="auto", retries=2, secrets=Secret(key="api-key"), report=True)
+async def with_settings(x: int) -> int:
+    return x

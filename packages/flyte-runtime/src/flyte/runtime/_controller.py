@@ -247,7 +247,7 @@ class LocalController:
             return None
         ignored = set(task.cache.get_ignored_inputs())
         keyed = {k: v for k, v in inputs.items() if k not in ignored}
-        return fingerprint({"task": task.name, "version": _cache_version(task), "inputs": keyed})
+        return fingerprint({"task": task.name, "version": cache_version(task), "inputs": keyed})
 
     def _cache_lookup(self, task: TaskTemplate[Any, Any], key: str | None, record: ActionRecord) -> tuple[bool, Any]:
         if key is None or self.cache_store is None or task.cache.behavior == "override" or self.overwrite_cache:
@@ -258,7 +258,7 @@ class LocalController:
 
     def _cache_store_put(self, task: TaskTemplate[Any, Any], key: str | None, result: Any) -> None:
         if key is not None and self.cache_store is not None:
-            self.cache_store.put(key, task.name, _cache_version(task), result)
+            self.cache_store.put(key, task.name, cache_version(task), result)
 
     def _begin_attempt(self, tctx: TaskContext, record: ActionRecord, attempt: int) -> TaskContext:
         record.attempts = attempt + 1
@@ -345,7 +345,7 @@ def _finish(
         report.flush()
 
 
-def _cache_version(task: TaskTemplate[Any, Any]) -> str:
+def cache_version(task: TaskTemplate[Any, Any]) -> str:
     cache = task.cache
     if cache.version_override:
         return cache.version_override

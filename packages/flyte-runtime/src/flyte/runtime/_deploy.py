@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flyte.errors import CodeBundleError, DeploymentError, InitializationError
+from flyte.runtime._controller import cache_version
 from flyte.runtime._init import current_state
 from flyte.syncify import syncify
 
@@ -142,12 +143,25 @@ async def task_spec(
         interface=interface.to_proto(),
         image=_image_uri(task),
         args=a0_args(bundle_uri, module, variable, version),
+        task_type=task.task_type,
+        custom=task.custom_config(None),
+        resources=task.resources,
         retries=task.retries,
         timeout=task.timeout,
+        cache=task.cache,
+        cache_version=cache_version(task) if task.cache.is_enabled() else "",
+        secrets=task.secrets,
         env_vars=dict(task.env_vars) or None,
+        pod_template=task.pod_template if not isinstance(task.pod_template, str) else None,
+        reuse_policy=task.reusable,
+        interruptible=task.interruptible,
+        report=task.report,
+        docs=task.docs,
         short_name=task.short_name,
         environment=env.name if env is not None else "",
         default_inputs=tuple(await interface.default_inputs()),
+        triggers=task.triggers,
+        links=task.links,
     )
 
 
