@@ -18,7 +18,15 @@ from flyte.errors import RuntimeUserError
 from flyte.extend._engine_task import EngineTaskTemplate
 from flyte.extend.testing._spec import task_spec
 from flyte.models import SerializationContext, TaskSpec
-from flyte.runtime import AsyncFunctionTaskTemplate, TaskEnvironment, TaskPluginRegistry, TaskTemplate, ctx, run
+from flyte.runtime import (
+    AsyncFunctionTaskTemplate,
+    Run,
+    TaskEnvironment,
+    TaskPluginRegistry,
+    TaskTemplate,
+    ctx,
+    with_runcontext,
+)
 
 
 class PlannedFailure(Exception):
@@ -164,7 +172,7 @@ class PluginConformance:
         body, seen = self.observed_body()
         task = self.make_task(body)
         before = self.engine_users(task)
-        result = run(task, **self.task_inputs)
+        result = run_locally(task, **self.task_inputs)
         self.check_output(result.actions["a0"].outputs)
         assert len(seen.context_keys) == 1
         assert self.context_keys <= seen.context_keys[0], f"ctx().data had {sorted(seen.context_keys[0])}"
@@ -174,7 +182,7 @@ class PluginConformance:
         body, seen = self.observed_body(failing_attempts=1)
         task = self.make_task(body, retries=1)
         before = self.engine_users(task)
-        result = run(task, **self.task_inputs)
+        result = run_locally(task, **self.task_inputs)
         self.check_output(result.actions["a0"].outputs)
         assert result.actions["a0"].attempts == 2
         assert seen.attempts == [0, 1]
@@ -186,5 +194,12 @@ class PluginConformance:
         task = self.make_task(body)
         before = self.engine_users(task)
         with pytest.raises(RuntimeUserError, match="planned failure"):
-            run(task, **self.task_inputs)
+            run_locally(task, **self.task_inputs)
         assert self.engine_users(task) == before
+
+
+def run_locally(task: TaskTemplate[Any, Any], **inputs: Any) -> Run:
+    """Run ``task`` in this process, whatever ``flyte.init`` configured."""
+    result = with_runcontext(mode="local").run(task, **inputs)
+    assert isinstance(result, Run), "a local run returns the local Run"
+    return result
