@@ -1,21 +1,30 @@
 """The corpus of the flyte-types wire-compatibility test, and the peer side of the exchange.
 
 This file runs unchanged under *either* SDK: it only uses ``flyte.types.TypeEngine``'s public API
-(``to_literal_type``, ``to_literal``, ``to_python_value``), so the test runs it in flyte 2.12.1's
-venv and in ours. ``write DIR`` stores every case's literal and literal type (deterministic
-serialization); ``read DIR OUT`` decodes the literals found in DIR and writes a JSON report of
-which decoded to the expected value.
+(``to_literal_type``, ``to_literal``, ``to_python_value``) and ``flyte.io``'s ``File``, ``Dir``
+and ``DataFrame``, so the test runs it in flyte 2.12.1's venv and in ours. ``write DIR`` stores
+every case's literal and literal type (deterministic serialization); ``read DIR OUT`` decodes the
+literals found in DIR and writes a JSON report of which decoded to the expected value.
+
+Blob cases (files, folders, frames, large pickles) need a folder both sides can read: the
+environment variable ``FLYTE_WIRE_SHARED`` names it. Their inputs (a file, a folder) live in
+``$FLYTE_WIRE_SHARED/inputs``; what a side writes while encoding (parquet, uploaded pickles) goes
+under ``DIR/raw``, its raw data path, and the other side reads it from there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import enum
 import json
+import os
 import sys
+import tempfile
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, Optional, TypedDict, Union
 
@@ -86,6 +95,25 @@ def _struct() -> struct_pb2.Struct:
     return s
 
 
+class Big:
+    """Pickled and, being over the 10 KiB inline limit, uploaded as a blob by both SDKs.
+
+    flyte 2.12.1 decides by ``sys.getsizeof`` (we by the pickled size), hence ``__sizeof__``.
+    """
+
+    def __init__(self, n: int):
+        self.data = bytes(range(256)) * (n // 256)
+
+    def __sizeof__(self) -> int:
+        return len(self.data) + 64
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Big) and other.data == self.data
+
+    def __hash__(self) -> int:
+        return len(self.data)
+
+
 Mode = typing.Literal["fast", "slow"]
 
 # name -> (type, value)
@@ -128,10 +156,96 @@ CASES: dict[str, tuple[Any, Any]] = {
 }
 
 
+# Cases whose values refer to blobs; built by blob_cases() once the shared folder is known.
+BLOB_CASES = ("file", "dir", "dataframe_pandas", "dataframe_flyte", "pickle_large")
+
+
+def case_names() -> list[str]:
+    return sorted([*CASES, *BLOB_CASES])
+
+
+def shared_folder() -> Path:
+    return Path(os.environ.get("FLYTE_WIRE_SHARED") or Path(tempfile.gettempdir()) / "flyte-wire-shared")
+
+
+def _frame() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"i": [1, 2, 3], "f": [0.5, -1.25, 3.0], "s": ["a", "bé", ""], "b": [True, False, True]})
+
+
+def blob_cases() -> dict[str, tuple[Any, Any]]:
+    """The blob cases, their inputs created (idempotently) under the shared folder."""
+    import pandas as pd
+
+    import flyte.io
+
+    inputs = shared_folder() / "inputs"
+    (inputs / "tree" / "sub").mkdir(parents=True, exist_ok=True)
+    (inputs / "hello.txt").write_text("hello, wire\n")
+    (inputs / "tree" / "a.txt").write_text("a")
+    (inputs / "tree" / "sub" / "b.txt").write_text("b")
+    return {
+        "file": (flyte.io.File, flyte.io.File(path=str(inputs / "hello.txt"), format="txt")),
+        "dir": (flyte.io.Dir, flyte.io.Dir(path=str(inputs / "tree"))),
+        "dataframe_pandas": (pd.DataFrame, _frame()),
+        "dataframe_flyte": (flyte.io.DataFrame, flyte.io.DataFrame.from_df(_frame())),
+        "pickle_large": (Big, Big(16 * 1024)),
+    }
+
+
+def all_cases() -> dict[str, tuple[Any, Any]]:
+    return {**CASES, **blob_cases()}
+
+
+@contextlib.contextmanager
+def raw_data_path(path: Path) -> Iterator[None]:
+    """Write offloaded data under ``path``: flyte.io.use_raw_data_path here, the internal context there."""
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        from flyte.io import use_raw_data_path  # ours
+    except ImportError:  # flyte 2.12.1
+        from flyte._context import internal_ctx
+        from flyte.models import RawDataPath
+
+        with internal_ctx().new_raw_data_path(RawDataPath(path=str(path))):
+            yield
+        return
+    with use_raw_data_path(str(path)):
+        yield
+
+
+def _same_frame(a: Any, b: Any) -> bool:
+    # By values: the two venvs may run different pandas majors, whose string dtypes differ.
+    return list(a.columns) == list(b.columns) and a.to_dict("list") == b.to_dict("list")
+
+
+async def same(name: str, back: Any, value: Any) -> bool:
+    """Whether ``back`` (decoded) is the case's ``value``; blob references compare by content."""
+    if name == "file":
+        with back.open_sync("rb") as fh:
+            content = fh.read()
+        return (
+            type(back).__name__ == "File"
+            and (back.path, back.name, back.format) == (value.path, value.name, value.format)
+            and content == Path(value.path).read_bytes()  # noqa: ASYNC240 - a few bytes
+        )
+    if name == "dir":
+        names = sorted(Path(f.path).name for f in back.walk_sync())
+        return type(back).__name__ == "Dir" and back.path == value.path and names == ["a.txt", "b.txt"]
+    if name == "dataframe_pandas":
+        return _same_frame(back, value)
+    if name == "dataframe_flyte":
+        import pandas as pd
+
+        return type(back).__name__ == "DataFrame" and _same_frame(await back.open(pd.DataFrame).all(), _frame())
+    return bool(back == value and type(back) is type(value))
+
+
 def declared(name: str) -> Any:
     """The type to declare on this side. flyte 2.12.1 handles Literal only in task signatures,
     by turning it into an Enum named LiteralEnum; use that same conversion when running there."""
-    t = CASES[name][0]
+    t = CASES[name][0] if name in CASES else blob_cases()[name][0]
     if typing.get_origin(t) is typing.Literal:
         try:
             from flyte._interface import literal_to_enum  # flyte 2.12.1 only
@@ -142,22 +256,23 @@ def declared(name: str) -> Any:
     return t
 
 
-async def encode_all() -> dict[str, tuple[bytes, bytes]]:
-    """name -> (literal type, literal), both serialized deterministically."""
+async def encode_all(raw: Path) -> dict[str, tuple[bytes, bytes]]:
+    """name -> (literal type, literal), both serialized deterministically; blobs go under ``raw``."""
     from flyte.types import TypeEngine
 
     out = {}
-    for name, (_, value) in CASES.items():
-        t = declared(name)
-        lt = TypeEngine.to_literal_type(t)
-        lit = await TypeEngine.to_literal(value, t, lt)
-        out[name] = (lt.SerializeToString(deterministic=True), lit.SerializeToString(deterministic=True))
+    with raw_data_path(raw):
+        for name, (_, value) in all_cases().items():
+            t = declared(name)
+            lt = TypeEngine.to_literal_type(t)
+            lit = await TypeEngine.to_literal(value, t, lt)
+            out[name] = (lt.SerializeToString(deterministic=True), lit.SerializeToString(deterministic=True))
     return out
 
 
 def write(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for name, (lt, lit) in asyncio.run(encode_all()).items():
+    for name, (lt, lit) in asyncio.run(encode_all(out / "raw")).items():
         (out / f"{name}.lt").write_bytes(lt)
         (out / f"{name}.lit").write_bytes(lit)
 
@@ -169,18 +284,21 @@ async def decode_all(literals: dict[str, bytes]) -> dict[str, str]:
     from flyte.types import TypeEngine
 
     report = {}
-    for name, (_, value) in CASES.items():
+    for name, (_, value) in all_cases().items():
         try:
             lit = literals_pb2.Literal.FromString(literals[name])
             back = await TypeEngine.to_python_value(lit, declared(name))
-            report[name] = "ok" if back == value and type(back) is type(value) else f"mismatch: {back!r}"
+            report[name] = "ok" if await same(name, back, value) else f"mismatch: {back!r}"
         except Exception as e:
             report[name] = f"error: {type(e).__name__}: {e}"
     return report
 
 
 def read(src: Path) -> dict[str, str]:
-    return asyncio.run(decode_all({name: (src / f"{name}.lit").read_bytes() for name in CASES}))
+    literals = {name: (src / f"{name}.lit").read_bytes() for name in case_names()}
+    # flyte 2.12.1 wants a raw data path even to read a DataFrame; nothing is written there.
+    with tempfile.TemporaryDirectory() as scratch, raw_data_path(Path(scratch)):
+        return asyncio.run(decode_all(literals))
 
 
 if __name__ == "__main__":

@@ -468,3 +468,14 @@ def test_init_with_storage_configures_flyte_storage():
     finally:
         init()
         flyte.storage.configure()
+
+
+def test_files_a_task_writes_land_under_its_runs_raw_data_path(local_dirs):
+    import flyte.io
+
+    @env.task
+    async def where() -> str:
+        return flyte.io.raw_data_path()
+
+    r = with_runcontext(raw_data_path=str(local_dirs / "raw-here")).run(where)
+    assert r.outputs().o0 == str(local_dirs / "raw-here")

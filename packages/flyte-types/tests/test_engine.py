@@ -131,8 +131,9 @@ def test_a_set_pickle_gets_a_stable_hash():
     assert lit.hash == TypeEngine.to_literal_sync({1, 2, 3}, set).hash != ""
 
 
-def test_a_pickle_over_the_inline_limit_is_refused_until_storage_is_wired(monkeypatch):
+def test_a_pickle_over_the_inline_limit_is_refused_without_an_offload(monkeypatch):
     monkeypatch.setattr(_pickle.PickleTransformer, "inline_max_bytes", 100)
+    monkeypatch.setattr(_pickle.PickleTransformer, "offload", None)
     TypeEngine._CODECS.clear()
     try:
         with pytest.raises(TypeTransformerFailedError, match="over the inline limit of 100"):
@@ -141,10 +142,15 @@ def test_a_pickle_over_the_inline_limit_is_refused_until_storage_is_wired(monkey
         TypeEngine._CODECS.clear()
 
 
-def test_a_blob_pickle_without_storage_is_a_clear_error():
+def test_a_blob_pickle_without_an_offload_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(_pickle.PickleTransformer, "offload", None)
+    TypeEngine._CODECS.clear()
     lit = literals_pb2.Literal(scalar=literals_pb2.Scalar(blob=literals_pb2.Blob(uri="s3://b/k")))
-    with pytest.raises(TypeTransformerFailedError, match=r"needs flyte\.storage"):
-        TypeEngine.to_python_value_sync(lit, list)
+    try:
+        with pytest.raises(TypeTransformerFailedError, match=r"offload is None"):
+            TypeEngine.to_python_value_sync(lit, list)
+    finally:
+        TypeEngine._CODECS.clear()
 
 
 class _EntryPoint:

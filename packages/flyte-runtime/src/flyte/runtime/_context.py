@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from flyte.io import use_raw_data_path
 from flyte.models import ActionID
 
 if TYPE_CHECKING:
@@ -70,9 +71,11 @@ def current() -> TaskContext | None:
 
 @contextlib.contextmanager
 def use_context(tctx: TaskContext | None) -> Iterator[TaskContext | None]:
+    """Make ``tctx`` current; files, frames and large pickles the task writes go to its raw data path."""
     token = _CURRENT.set(tctx)
     try:
-        yield tctx
+        with use_raw_data_path(tctx.raw_data_path if tctx is not None else None):
+            yield tctx
     finally:
         _CURRENT.reset(token)
 

@@ -104,6 +104,8 @@ class TypeEngine:
     _DATACLASS = DataclassTransformer()
     _PICKLE = PickleTransformer()
     _warned_pickle: ClassVar[set[str]] = set()
+    # module prefix -> loader that registers the transformers of that module's types
+    _LAZY: ClassVar[dict[str, Callable[[], None]]] = {}
 
     # --- registry ---------------------------------------------------------------------------
 
@@ -124,6 +126,37 @@ class TypeEngine:
                     )
                 cls._REGISTRY[t] = transformer
             cls._CODECS.clear()
+
+    @classmethod
+    def register_lazy(cls, module: str, loader: Callable[[], None]) -> None:
+        """Call ``loader`` once, the first time a type defined in ``module`` (or below it) is looked up.
+
+        How transformers for types of optional packages (pandas, pyarrow) are registered
+        without importing those packages before a user does.
+        """
+        with cls._lock:
+            cls._LAZY[module] = loader
+
+    @classmethod
+    def load_lazy_registrations(cls, t: Any) -> None:
+        """Run the lazy loaders that ``t`` (or a base class of it) calls for."""
+        if not cls._LAZY:
+            return
+        target = typing.get_origin(t) or t
+        for klass in getattr(target, "__mro__", (target,)):
+            module = getattr(klass, "__module__", None)
+            if not isinstance(module, str):
+                continue
+            for prefix in list(cls._LAZY):
+                if module == prefix or module.startswith(prefix + "."):
+                    cls._run_lazy(prefix)
+
+    @classmethod
+    def _run_lazy(cls, prefix: str) -> None:
+        with cls._lock:
+            loader = cls._LAZY.pop(prefix, None)
+        if loader is not None:
+            loader()
 
     @classmethod
     def register_restricted_type(cls, name: str, t: Any) -> None:
@@ -160,6 +193,7 @@ class TypeEngine:
 
     @classmethod
     def _lookup(cls, t: Any) -> TypeTransformer[Any] | None:
+        cls.load_lazy_registrations(t)
         hit = cls._registered(t)
         if hit is not None:
             return hit
@@ -229,6 +263,8 @@ class TypeEngine:
             return cached
         transformer = cls.get_transformer(python_type)
         t, _ = _typing.strip_annotated(python_type)
+        if transformer.accepts_annotated:
+            t = python_type
         built = transformer.codec(t)
         codec = built if built is not None else _TransformerCodec(transformer, t)
         with contextlib.suppress(TypeError):  # unhashable annotations are rebuilt each time
@@ -375,6 +411,8 @@ class TypeEngine:
             ValueError: no transformer recognizes ``literal_type``.
         """
         _plugins.load_type_plugins()
+        if literal_type.WhichOneof("type") in ("blob", "structured_dataset_type"):
+            cls._run_lazy("flyte.io")
         for transformer in list(cls._REGISTRY.values()):
             if isinstance(transformer, BuiltinTransformer):
                 continue
@@ -428,3 +466,26 @@ def _run(coro: Any) -> Any:
 
 for _t in primitive_transformers():
     TypeEngine.register(_t)
+
+
+def _register_io() -> None:
+    from flyte.io._register import register_io
+
+    register_io()
+
+
+def _register_pandas() -> None:
+    from flyte.io._register import register_pandas
+
+    register_pandas()
+
+
+def _register_arrow() -> None:
+    from flyte.io._register import register_arrow
+
+    register_arrow()
+
+
+TypeEngine.register_lazy("flyte.io", _register_io)
+TypeEngine.register_lazy("pandas", _register_pandas)
+TypeEngine.register_lazy("pyarrow", _register_arrow)

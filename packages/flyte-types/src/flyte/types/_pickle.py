@@ -1,9 +1,13 @@
-"""The fallback for types the engine does not know: cloudpickle, inline in ``scalar.binary``.
+"""The fallback for types the engine does not know: cloudpickle.
 
-Only the inline form is implemented. flyte 2.12.1 uploads pickles larger than 10 KiB as a blob;
-that needs flyte.storage, which plugs in through :class:`PickleOffload` (set
-``PickleTransformer.offload``). Without it, a pickle over ``inline_max_bytes`` is an error that
-says so, never a silently huge literal.
+Small pickles go inline in ``scalar.binary``; larger ones (over ``inline_max_bytes``, 10 KiB by
+default, env ``FLYTE_PICKLE_INLINE_MAX_BYTES``) are uploaded under the raw data path as
+``<raw>/<random>/<md5 of the bytes>`` and the literal is a single blob of format
+``PythonPickle`` referring to them, as flyte 2.12.1 writes it. (flyte 2.12.1 decides by
+``sys.getsizeof`` of the value, which for most objects is not their size; we decide by the
+pickled size. Either side reads both forms.) The storage goes through :class:`PickleOffload`
+(``PickleTransformer.offload``), flyte.storage by default; with ``offload = None`` a pickle over
+the limit is an error that says so, never a silently huge literal.
 """
 
 from __future__ import annotations
@@ -41,6 +45,23 @@ class PickleOffload:
 
     upload: Callable[[bytes], Awaitable[str]]
     download: Callable[[str], Awaitable[bytes]]
+
+
+async def _upload_to_storage(data: bytes) -> str:
+    import flyte.storage as storage
+    from flyte.io._raw_data import new_raw_data_uri
+
+    return await storage.put_stream(data, to_path=new_raw_data_uri(hashlib.md5(data).hexdigest()))
+
+
+async def _download_from_storage(uri: str) -> bytes:
+    import flyte.storage as storage
+
+    return b"".join([chunk async for chunk in storage.get_stream(uri)])
+
+
+#: Large pickles through flyte.storage, under the raw data path (``flyte.io.use_raw_data_path``).
+STORAGE_OFFLOAD = PickleOffload(_upload_to_storage, _download_from_storage)
 
 
 def _literal_type(t: Any) -> types_pb2.LiteralType:
@@ -98,21 +119,28 @@ class PickleCodec(Codec):
         if len(pickled) > self.limit:
             raise ValueMismatch(
                 f"the pickled value is {len(pickled)} bytes, over the inline limit of {self.limit} "
-                f"(set {_ENV_LIMIT} or PickleTransformer.inline_max_bytes); uploading large pickles "
-                "needs flyte.storage, which is not wired into flyte.types yet"
+                f"(set {_ENV_LIMIT} or PickleTransformer.inline_max_bytes), and PickleTransformer.offload "
+                "is None, so it cannot be uploaded"
             )
         return self._inline(value, pickled)
 
     async def encode_async(self, value: Any) -> bytes:
         pickled = self._pickle(value)
-        if len(pickled) <= self.limit or self.offload is None:
-            return self.encode(value)
-        uri = await self.offload.upload(pickled)
+        if len(pickled) <= self.limit:
+            return self._inline(value, pickled)
+        if self.offload is None:
+            return self.encode(value)  # raises, saying why
+        try:
+            uri = await self.offload.upload(pickled)
+        except Exception as e:  # storage errors name the URI; keep them, at the value's path
+            raise ValueMismatch(f"uploading the {len(pickled)}-byte pickle failed: {e}") from e
         blob = literals_pb2.Blob(
             uri=uri,
             metadata=literals_pb2.BlobMetadata(type=self.literal_type.union_type.variants[0].blob),
         )
-        return _wire.scalar_literal(2, blob.SerializeToString())
+        lit = _wire.scalar_literal(2, blob.SerializeToString())
+        digest = _content_hash(value, pickled)
+        return lit + _wire.delimited(4, digest.encode()) if digest else lit
 
     def decode(self, lit: literals_pb2.Literal) -> Any:
         import cloudpickle
@@ -125,8 +153,7 @@ class PickleCodec(Codec):
                 raise ValueMismatch(f"corrupt pickle: {e}", decoding=True) from None
         if kind == "blob":
             raise ValueMismatch(
-                "this pickle was uploaded as a blob; reading it needs flyte.storage, "
-                "which is not wired into flyte.types yet",
+                "this pickle was uploaded as a blob and PickleTransformer.offload is None, so it cannot be read",
                 decoding=True,
             )
         raise ValueMismatch(f"expected a pickled binary literal, got {kind_of(lit)}", decoding=True)
@@ -135,7 +162,15 @@ class PickleCodec(Codec):
         import cloudpickle
 
         if lit.scalar.WhichOneof("value") == "blob" and self.offload is not None:
-            return cloudpickle.loads(await self.offload.download(lit.scalar.blob.uri))
+            uri = lit.scalar.blob.uri
+            try:
+                data = await self.offload.download(uri)
+            except Exception as e:  # storage errors name the URI
+                raise ValueMismatch(f"reading the pickle at {uri} failed: {e}", decoding=True) from e
+            try:
+                return cloudpickle.loads(data)
+            except Exception as e:  # unpickling can raise anything
+                raise ValueMismatch(f"corrupt pickle at {uri}: {e}", decoding=True) from None
         return self.decode(lit)
 
 
@@ -143,7 +178,7 @@ class PickleTransformer(BuiltinTransformer[Any]):
     """The fallback transformer. ``inline_max_bytes`` defaults to 10 KiB, like flyte 2.12.1."""
 
     inline_max_bytes: ClassVar[int] = int(os.environ.get(_ENV_LIMIT, 10 * 1024))
-    offload: ClassVar[PickleOffload | None] = None
+    offload: ClassVar[PickleOffload | None] = STORAGE_OFFLOAD
 
     def __init__(self) -> None:
         super().__init__(NAME, FlytePickle)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 if TYPE_CHECKING:
     from flyteidl2.core import literals_pb2, types_pb2
@@ -40,6 +40,10 @@ class TypeTransformer(Generic[T]):
         t: the Python type it handles.
         enable_type_assertions: whether :meth:`assert_type` runs before :meth:`to_literal`.
     """
+
+    #: True for a transformer that reads ``Annotated[T, ...]`` metadata (DataFrame columns): the
+    #: engine then hands it the annotated type instead of ``T``.
+    accepts_annotated: ClassVar[bool] = False
 
     def __init__(self, name: str, t: type[T] | Any, enable_type_assertions: bool = True):
         self._name = name
