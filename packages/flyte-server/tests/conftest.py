@@ -170,22 +170,10 @@ async def upload(clients: ClientSet, path: Path) -> str:
 
 
 def a0_args(bundle_uri: str, function: str, version: str) -> tuple[str, ...]:
-    """The container command line of the a0 contract (ARCHITECTURE.md), with the backend's placeholders."""
-    return (
-        "a0",
-        "--inputs", "{{.input}}",
-        "--outputs-path", "{{.outputPrefix}}",
-        "--version", version,
-        "--raw-data-path", "{{.rawOutputDataPrefix}}",
-        "--checkpoint-path", "{{.checkpointOutputPrefix}}",
-        "--prev-checkpoint", "{{.prevCheckpointPrefix}}",
-        "--run-name", "{{.runName}}",
-        "--name", "{{.actionName}}",
-        "--run-start-time", "{{.runStartTime}}",
-        "--tgz", bundle_uri,
-        "--dest", ".",
-        "--resolver", "flyte.runtime.DefaultTaskResolver", "mod", TASKS_MODULE, "instance", function,
-    )  # fmt: skip
+    """The container command line the SDK deploys tasks with (the a0 contract of ARCHITECTURE.md)."""
+    from flyte.runtime._deploy import a0_args as sdk_a0_args
+
+    return sdk_a0_args(bundle_uri, TASKS_MODULE, function, version)
 
 
 def task_spec(bundle_uri: str, function: str, version: str = "v1", **policies: object) -> TaskSpec:
