@@ -4,6 +4,7 @@
     python3 tools/dev.py flyte run --local examples/hello.py main   # the `flyte` CLI of the workspace
     python3 tools/dev.py test                  # set up the workspace and run every test
     python3 tools/dev.py test -p flyte-models  # one distribution alone, in its own environment
+    python3 tools/dev.py test --each           # every distribution alone, one after another
     python3 tools/dev.py lint                  # ruff (lint + format check) and mypy --strict per distribution
     python3 tools/dev.py graph                 # declared dependencies and the import-linter contracts
     python3 tools/dev.py wheels                # build every wheel, check them, install them in isolation
@@ -64,6 +65,12 @@ def distributions() -> dict[str, Path]:
 
 def cmd_test(args: argparse.Namespace) -> None:
     """set up the workspace and run the tests"""
+    if args.each:
+        for name in distributions():
+            started = time.perf_counter()
+            cmd_test(argparse.Namespace(package=name, each=False, pytest=["-q", *args.pytest]))
+            print(f"== {name} alone passed in {time.perf_counter() - started:.0f}s", flush=True)
+        return
     if args.package:
         path = distributions().get(args.package)
         if path is None:
@@ -144,6 +151,7 @@ def main() -> None:
         command = sub.add_parser(name, help=func.__doc__)
         if name == "test":
             command.add_argument("-p", "--package", help="test one distribution alone, in its own environment")
+            command.add_argument("--each", action="store_true", help="test every distribution alone, in turn")
     args = parser.parse_args(argv)
     args.pytest = pytest_args
     COMMANDS[args.command](args)
