@@ -141,14 +141,8 @@ class DataFrameReader(Generic[DF]):
             yield result
 
 
-class DataFrameEncoder(abc.ABC, Generic[DF]):
-    """Writes frames of ``python_type`` to storage. Register with ``DataFrameTransformerEngine.register``.
-
-    Args:
-        python_type: the frame class (``pandas.DataFrame``).
-        protocol: the storage protocol it writes to (``"s3"``, ``"file"``), None for any.
-        supported_format: the format it writes (``"parquet"``), ``""`` for any.
-    """
+class _DataFrameHandler(Generic[DF]):
+    """What an encoder and a decoder are registered by: a frame type, a protocol and a format."""
 
     def __init__(self, python_type: type[DF], protocol: str | None = None, supported_format: str | None = None):
         self._python_type = python_type
@@ -166,6 +160,16 @@ class DataFrameEncoder(abc.ABC, Generic[DF]):
     @property
     def supported_format(self) -> str:
         return self._supported_format
+
+
+class DataFrameEncoder(_DataFrameHandler[DF], abc.ABC):
+    """Writes frames of ``python_type`` to storage. Register with ``DataFrameTransformerEngine.register``.
+
+    Args:
+        python_type: the frame class (``pandas.DataFrame``).
+        protocol: the storage protocol it writes to (``"s3"``, ``"file"``), None for any.
+        supported_format: the format it writes (``"parquet"``), ``""`` for any.
+    """
 
     @abc.abstractmethod
     async def encode(
@@ -178,7 +182,7 @@ class DataFrameEncoder(abc.ABC, Generic[DF]):
         """
 
 
-class DataFrameDecoder(abc.ABC, Generic[DF]):
+class DataFrameDecoder(_DataFrameHandler[DF], abc.ABC):
     """Reads stored frames as ``python_type``. Register with ``DataFrameTransformerEngine.register``.
 
     Args:
@@ -186,23 +190,6 @@ class DataFrameDecoder(abc.ABC, Generic[DF]):
         protocol: the storage protocol it reads from, None for any.
         supported_format: the format it reads, ``""`` for any.
     """
-
-    def __init__(self, python_type: type[DF], protocol: str | None = None, supported_format: str | None = None):
-        self._python_type = python_type
-        self._protocol = protocol
-        self._supported_format = supported_format or GENERIC_FORMAT
-
-    @property
-    def python_type(self) -> type[DF]:
-        return self._python_type
-
-    @property
-    def protocol(self) -> str | None:
-        return self._protocol
-
-    @property
-    def supported_format(self) -> str:
-        return self._supported_format
 
     @abc.abstractmethod
     async def decode(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterator
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-from flyte.io._file import File, _is_remote, _local_path, base_name, resolve_local
+from flyte.io._file import File, StoredData, _is_remote, _local_path, resolve_local
 from flyte.io._raw_data import new_raw_data_uri, raw_data_path
 from flyte.io._sync import run_sync
 
@@ -33,7 +33,7 @@ def _local_relatives(root: str, recursive: bool, max_depth: int | None) -> list[
 
 
 @dataclasses.dataclass
-class Dir(Generic[T]):
+class Dir(StoredData[T]):
     """A folder on local disk or a prefix in a blob store; ``T`` names its files' format.
 
     Example:
@@ -50,17 +50,6 @@ class Dir(Generic[T]):
         format: free-form format label of the files, written into the literal's blob type.
         hash: a cache key for the content, when known.
     """
-
-    path: str
-    name: str | None = None
-    format: str = ""
-    hash: str | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.path, str) or not self.path:
-            raise ValueError(f"Dir.path must be a non-empty string, got {self.path!r}")
-        if self.name is None:
-            self.name = base_name(self.path)
 
     # --- constructors ------------------------------------------------------------------------
 

@@ -130,7 +130,23 @@ class _Opening(Generic[_H]):
 
 
 @dataclasses.dataclass
-class File(Generic[T]):
+class StoredData(Generic[T]):
+    """What a File and a Dir share: where the data is, its name, format label and cache key."""
+
+    path: str
+    name: str | None = None
+    format: str = ""
+    hash: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, str) or not self.path:
+            raise ValueError(f"{type(self).__name__}.path must be a non-empty string, got {self.path!r}")
+        if self.name is None:
+            self.name = base_name(self.path)
+
+
+@dataclasses.dataclass
+class File(StoredData[T]):
     """A file on local disk or in a blob store (``s3://``, ``gs://``, ``abfs://``).
 
     Tasks take and return ``File``; what crosses between them is a reference (a single blob
@@ -153,17 +169,6 @@ class File(Generic[T]):
         format: free-form format label written into the literal's blob type (``"csv"``).
         hash: a cache key for the content, when known; carried as the literal's ``hash``.
     """
-
-    path: str
-    name: str | None = None
-    format: str = ""
-    hash: str | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.path, str) or not self.path:
-            raise ValueError(f"File.path must be a non-empty string, got {self.path!r}")
-        if self.name is None:
-            self.name = base_name(self.path)
 
     # --- constructors ------------------------------------------------------------------------
 
