@@ -27,7 +27,11 @@ _STOP_TIMEOUT_S = 20.0
 
 
 def default_data_dir() -> Path:
-    """Where the server keeps its data: ``$FLYTE_SERVER_DATA_DIR`` or ``~/.flyte/server``."""
+    """Where the server keeps its data: ``$FLYTE_SERVER_DATA_DIR`` or ``~/.flyte/server``.
+
+    The same rule as ``flyte.server``'s own default, restated because the CLI never imports the
+    server; the CLI always passes ``--data-dir`` explicitly, so the two cannot disagree in use.
+    """
     configured = os.environ.get("FLYTE_SERVER_DATA_DIR")
     return Path(configured) if configured else Path.home() / ".flyte" / "server"
 

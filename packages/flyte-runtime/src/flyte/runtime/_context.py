@@ -11,7 +11,6 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from flyte.io import use_raw_data_path
@@ -49,7 +48,6 @@ class TaskContext:
     version: str = ""
     group: str | None = None
     controller: Controller | None = field(default=None, repr=False, compare=False)
-    report_path: Path | None = field(default=None, repr=False, compare=False)
 
     def replace(self, **changes: Any) -> TaskContext:
         return dataclasses.replace(self, **changes)
@@ -62,10 +60,6 @@ _PENDING_CUSTOM: ContextVar[Mapping[str, str] | None] = ContextVar("flyte_pendin
 
 def ctx() -> TaskContext | None:
     """The context of the task running now, or None outside a task."""
-    return _CURRENT.get()
-
-
-def current() -> TaskContext | None:
     return _CURRENT.get()
 
 
