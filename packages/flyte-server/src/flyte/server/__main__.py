@@ -18,10 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-concurrency", type=int, default=None, help="actions run at once (default: CPUs)")
     parser.add_argument("--max-message-bytes", type=int, default=None, help="largest RPC request accepted")
     parser.add_argument("--max-upload-bytes", type=int, default=None, help="largest upload a signed URL accepts")
+    parser.add_argument("--executor", default=None, help="how actions are started (default: process)")
     args = parser.parse_args(argv)
     settings = {
         name: value
-        for name in ("max_concurrency", "max_message_bytes", "max_upload_bytes")
+        for name in ("max_concurrency", "max_message_bytes", "max_upload_bytes", "executor")
         if (value := getattr(args, name)) is not None
     }
     logging.basicConfig(

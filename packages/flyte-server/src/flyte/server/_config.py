@@ -38,6 +38,8 @@ class ServerConfig:
         max_upload_bytes: the largest body a signed upload URL accepts.
         max_message_bytes: the largest RPC request message.
         kill_grace_seconds: how long a timed-out or aborted action gets after SIGTERM before SIGKILL.
+        executor: how attempts are started (see ``flyte.server._launchers``): ``process`` runs a
+            fresh ``a0`` process per attempt.
     """
 
     host: str = DEFAULT_HOST
@@ -48,6 +50,7 @@ class ServerConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     kill_grace_seconds: float = 2.0
+    executor: str = "process"
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

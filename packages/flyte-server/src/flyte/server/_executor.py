@@ -22,10 +22,11 @@ from flyteidl2.task import run_pb2, task_definition_pb2
 from flyte.models import ErrorInfo
 from flyte.server._config import ServerConfig
 from flyte.server._events import ActionEvents
+from flyte.server._launchers import make_launcher
 from flyte.server._layout import DataLayout, from_uri, to_uri
 from flyte.server._outcome import ABORTED, FAILED, SUCCEEDED, TIMED_OUT, Outcome, judge
 from flyte.server._policy import AttemptPolicy
-from flyte.server._process import A0, ActionProcess, Launch, find_a0, render
+from flyte.server._process import A0, Launch, RunningAttempt, find_a0, render
 from flyte.server._store import ActionRow, MetadataStore
 
 logger = logging.getLogger("flyte.server.executor")
@@ -44,7 +45,7 @@ class _Handle:
 
     abort: asyncio.Event = field(default_factory=asyncio.Event)
     started: bool = False  # holds a slot: the attempt loop, not abort(), records the end
-    process: ActionProcess | None = None
+    process: RunningAttempt | None = None
 
 
 class Executor:
@@ -69,6 +70,7 @@ class Executor:
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self._handles: dict[int, _Handle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._launcher = make_launcher(config)
 
     async def start(self) -> None:
         for action in await self._store.actions_in_phases(ACTIVE):
@@ -81,6 +83,7 @@ class Executor:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._launcher.close()
 
     def enqueue(self, action_id: int) -> None:
         if action_id in self._handles:
@@ -175,7 +178,7 @@ class Executor:
         self._events.changed(action.id)
         try:
             launch = self._launch(action, spec, attempt, outputs, logs)
-            process = await ActionProcess.start(launch)
+            process = await self._launcher.start(launch)
         except (OSError, ValueError) as e:
             outcome = Outcome(FAILED, ErrorInfo("LaunchFailed", f"cannot start the action: {e}", "system", False))
             await self._store.finish_attempt(action.id, attempt, outcome.phase, _error_bytes(outcome.error), None)
@@ -193,7 +196,7 @@ class Executor:
         return outcome
 
     async def _wait(
-        self, process: ActionProcess, limit: float | None, handle: _Handle, outputs: Path, stderr: Path
+        self, process: RunningAttempt, limit: float | None, handle: _Handle, outputs: Path, stderr: Path
     ) -> tuple[Outcome, int | None]:
         exited = asyncio.ensure_future(process.wait())
         aborted = asyncio.ensure_future(handle.abort.wait())
@@ -277,6 +280,7 @@ class Executor:
             }
         )
         return Launch(
+            image=container.image or None,
             argv=argv,
             env=env,
             cwd=self._layout.workdir(action.run_id, action.name, attempt),

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 A0 = "a0"
 
@@ -50,6 +51,27 @@ class Launch:
     cwd: Path
     stdout: Path
     stderr: Path
+    image: str | None = None  # the task's container image, for launchers that run one
+
+
+class RunningAttempt(Protocol):
+    """What the executor needs of a started attempt, however it was launched."""
+
+    async def wait(self) -> int: ...
+
+    async def kill(self, grace_seconds: float) -> int: ...
+
+
+class Launcher(Protocol):
+    """Starts attempts: a fresh process (the default), or another way chosen by the server's settings."""
+
+    async def start(self, launch: Launch) -> RunningAttempt:
+        """Start ``launch``; raises OSError (cannot execute) or ValueError (cannot be launched this way)."""
+        ...
+
+    async def close(self) -> None:
+        """Release what the launcher holds (worker processes, engine connections)."""
+        ...
 
 
 class ActionProcess:
@@ -103,3 +125,13 @@ class ActionProcess:
         # Also after a clean exit: grandchildren the task left behind must not outlive it.
         self.signal_group(signal.SIGKILL)
         return await self._process.wait()
+
+
+class ProcessLauncher:
+    """Each attempt is a fresh ``a0`` process in its own session."""
+
+    async def start(self, launch: Launch) -> RunningAttempt:
+        return await ActionProcess.start(launch)
+
+    async def close(self) -> None:
+        return None
