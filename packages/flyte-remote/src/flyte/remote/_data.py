@@ -1,4 +1,4 @@
-"""``upload_file``: CreateUploadLocation, then a plain HTTP PUT to the signed URL."""
+"""``upload_file`` / ``upload_dir``: CreateUploadLocation, then a plain HTTP PUT to the signed URL."""
 
 from __future__ import annotations
 
@@ -27,8 +27,12 @@ def _put(url: str, data: bytes, headers: dict[str, str]) -> None:
         raise RuntimeError(f"uploading to {url.split('?', 1)[0]} failed: HTTP {status}")
 
 
-async def upload_file_in(session: Session, path: Path) -> str:
-    """Upload ``path`` to ``session``'s backend; returns the stored file's native URI."""
+async def upload_file_in(session: Session, path: Path, filename: str | None = None, root: str = "") -> str:
+    """Upload ``path`` to ``session``'s backend; returns the stored file's native URI.
+
+    ``filename`` (default: the file's name) may hold ``/``-separated folders; ``root`` names the
+    folder it goes under (default: one named by the content's MD5).
+    """
     from flyteidl2.dataproxy import dataproxy_service_pb2
 
     data = await asyncio.to_thread(path.read_bytes)
@@ -39,7 +43,8 @@ async def upload_file_in(session: Session, path: Path) -> str:
             org=session.org,
             project=session.project,
             domain=session.domain,
-            filename=path.name,
+            filename=filename or path.name,
+            filename_root=root,
             content_md5=md5,
             content_length=len(data),
         )
@@ -47,6 +52,39 @@ async def upload_file_in(session: Session, path: Path) -> str:
     headers = {"Content-MD5": b64encode(md5).decode(), **dict(location.headers)}
     await asyncio.to_thread(_put, location.signed_url, data, headers)
     return str(location.native_url)
+
+
+def _files_under(folder: Path) -> list[tuple[Path, str]]:
+    return sorted((p, p.relative_to(folder).as_posix()) for p in folder.rglob("*") if p.is_file())
+
+
+def _folder_digest(files: list[tuple[Path, str]]) -> str:
+    """Names the upload folder: the same files (names and contents) land in the same folder."""
+    digest = hashlib.md5()
+    for path, rel in files:
+        digest.update(rel.encode() + b"\0" + hashlib.md5(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+async def upload_dir_in(session: Session, folder: Path, concurrency: int = 4) -> str:
+    """Upload every file below ``folder``, keeping the layout; returns the remote folder's URI."""
+    if not await asyncio.to_thread(folder.is_dir):
+        raise NotADirectoryError(f"upload_dir needs a folder, {folder} is not one")
+    files = await asyncio.to_thread(_files_under, folder)
+    if not files:
+        raise ValueError(f"{folder} holds no files to upload")
+    root = await asyncio.to_thread(_folder_digest, files)
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(path: Path, rel: str) -> str:
+        async with limit:
+            return await upload_file_in(session, path, rel, root)
+
+    uris = await asyncio.gather(*(one(path, rel) for path, rel in files))
+    first_uri, first_rel = uris[0], files[0][1]
+    if not first_uri.endswith("/" + first_rel):
+        raise RuntimeError(f"the backend stored {first_rel} at {first_uri}, not below one folder")
+    return first_uri[: -len(first_rel) - 1]
 
 
 @syncify
@@ -57,3 +95,13 @@ async def upload_file(path: str | Path) -> str:
         >>> uri = flyte.remote.upload_file("data.csv")  # doctest: +SKIP
     """
     return await upload_file_in(current_session(), Path(path))
+
+
+@syncify
+async def upload_dir(path: str | Path) -> str:
+    """Upload a local folder (every file below it, keeping the layout); returns its remote URI.
+
+    Example:
+        >>> uri = flyte.remote.upload_dir("data/")  # doctest: +SKIP
+    """
+    return await upload_dir_in(current_session(), Path(path))

@@ -131,10 +131,17 @@ async def check_reachable(session: Session) -> None:
 
 
 async def call(
-    session: Session, method: Any, request: Any, *, failure: Callable[[str], BaseException] | None = None
+    session: Session,
+    method: Any,
+    request: Any,
+    *,
+    failure: Callable[[str], BaseException] | None = None,
+    not_found: Callable[[str], BaseException] | None = None,
+    exists: Callable[[str], BaseException] | None = None,
 ) -> Any:
-    """One unary RPC. An unreachable backend becomes :func:`unreachable`'s error; any other
-    failure becomes ``failure("<CODE>: <details>")`` when given, else the grpc error itself.
+    """One unary RPC. An unreachable backend becomes :func:`unreachable`'s error; NOT_FOUND becomes
+    ``not_found(details)`` and ALREADY_EXISTS ``exists(details)`` when given; any other failure
+    becomes ``failure("<CODE>: <details>")`` when given, else the grpc error itself.
     """
     import grpc
 
@@ -143,6 +150,10 @@ async def call(
     except grpc.aio.AioRpcError as e:
         if e.code() == grpc.StatusCode.UNAVAILABLE:
             raise unreachable(session, RuntimeError(e.details() or "unavailable")) from e
+        if not_found is not None and e.code() == grpc.StatusCode.NOT_FOUND:
+            raise not_found(e.details() or "not found") from e
+        if exists is not None and e.code() == grpc.StatusCode.ALREADY_EXISTS:
+            raise exists(e.details() or "already exists") from e
         if failure is not None:
             raise failure(f"{e.code().name}: {e.details()}") from e
         raise

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -123,6 +124,11 @@ class _Runner:
         return await self._run(task, args, kwargs)
 
     async def _run(self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> AnyRun:
+        remote_tasks = sys.modules.get("flyte.remote._task")  # loaded if a deployed task was looked up
+        if remote_tasks is not None and isinstance(task, remote_tasks.Task):
+            from flyte.runtime._remote_run import run_remote_task
+
+            return await run_remote_task(task, args, kwargs, self.settings)  # runs on the task's backend
         if not isinstance(task, TaskTemplate):
             raise TypeError(f"flyte.run needs a task (a function decorated with @env.task), got {task!r}")
         mode = self.settings.get("mode") or current_state().mode
