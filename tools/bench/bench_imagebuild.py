@@ -8,9 +8,16 @@ Hashing: a fresh `Image` per round (nothing cached in-process), over a folder of
 the digest cache filled (unchanged files cost one ``stat``).
 
 No-op rebuild: `flyte.imagebuild.build(image)` of an image that exists, in a fresh interpreter
-per round (so imports are counted): found through the local record, and, with ``--docker-host``,
-found on the engine with an empty record (the image is built once first, on that engine, from
-``--base``, which must already be there). Prints one JSON line.
+per round (so imports are counted, interpreter start-up is not): found through the local record,
+and, with ``--docker-host``, found on the engine with an empty record (the image is built once
+first, on that engine, from ``--base``, which must already be there). Each no-op round reports
+wall time and the process's CPU time: on a loaded machine the wall time mostly measures waiting
+for a core, the CPU time is what an idle machine would see.
+
+``--public PYTHON``: the same hashing with the public flyte 2.12.1 (``Image.uri`` of the same
+spec) in that interpreter, a fresh process per round (it keeps no digests between processes).
+
+Prints one JSON line and appends it to ``tools/bench/results/<UTC time>-imagebuild/imagebuild.jsonl``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 FILES = 10_000
@@ -58,16 +66,39 @@ def time_hashing(src: Path, rounds: int, digest_cache: bool) -> list[float]:
 
 _NOOP = """
 import sys, time
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 import flyte.imagebuild as ib
 image = {spec}
 builder = ib.DockerBuilder({host!r}, buildkit=False, network_mode="none") if {host!r} else None
 result = ib.build(image, builder=builder)
-print(time.perf_counter() - started, result.found_in, result.uri)
+print(time.perf_counter() - started, result.found_in, result.uri, time.process_time() - cpu)
+"""
+
+_PUBLIC_HASH = """
+import sys, time
+from pathlib import Path
+import flyte
+image = flyte.Image.from_debian_base(python_version=(3, 12), install_flyte=False, name="bench")
+image = image.with_source_folder(Path({src!r}))
+started = time.perf_counter()
+image.uri
+print(time.perf_counter() - started)
 """
 
 
-def time_noop(spec: str, host: str | None, record: Path, rounds: int, forget: bool) -> tuple[list[float], str]:
+def time_public_hashing(python: str, src: Path, rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        out = subprocess.run(
+            [python, "-c", _PUBLIC_HASH.format(src=str(src))], capture_output=True, text=True, check=True
+        ).stdout.split()
+        times.append(float(out[-1]))
+    return times
+
+
+def time_noop(
+    spec: str, host: str | None, record: Path, rounds: int, forget: bool, cpu: list[float] | None = None
+) -> tuple[list[float], str]:
     times, found = [], ""
     for _ in range(rounds):
         if forget:
@@ -82,6 +113,8 @@ def time_noop(spec: str, host: str | None, record: Path, rounds: int, forget: bo
         ).stdout.split()
         times.append(float(out[0]))
         found = out[1]
+        if cpu is not None:
+            cpu.append(float(out[3]))
     return times, found
 
 
@@ -98,9 +131,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--docker-host", help="an engine to measure the engine existence check on")
     parser.add_argument("--base", default="local/debian-py:12", help="a base image already on that engine")
+    parser.add_argument("--public", help="the python of a venv with the public flyte 2.12.1, for its hashing")
     args = parser.parse_args()
 
-    results: dict[str, object] = {"files": FILES}
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    results: dict[str, object] = {
+        "bench": "imagebuild",
+        "time_utc": stamp,
+        "files": FILES,
+        "rounds": args.rounds,
+        "loadavg_start": list(os.getloadavg()),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         src = make_tree(root)
@@ -113,6 +154,8 @@ def main() -> None:
         time.sleep(2.5)  # files written in the last 2 s are never taken from the digest cache
         time_hashing(src, 1, digest_cache=True)  # fills the digest cache
         results["hash_10k_unchanged_files"] = summary(time_hashing(src, args.rounds, digest_cache=True))
+        if args.public:
+            results["public_2_12_1_hash_10k"] = summary(time_public_hashing(args.public, src, args.rounds))
 
         record = root / "record"
         big = (
@@ -144,13 +187,21 @@ def main() -> None:
                 BuildRecord(record).add(record_key(uri, None, scope), uri=uri)
 
         for label, spec in (("noop_rebuild_10k_record", big), ("noop_rebuild_small_record", small)):
-            times, found = time_noop(spec, args.docker_host, record, args.rounds, forget=False)
-            results[label] = {**summary(times), "found_in": found}
+            cpu: list[float] = []
+            times, found = time_noop(spec, args.docker_host, record, args.rounds, forget=False, cpu=cpu)
+            results[label] = {**summary(times), "cpu_median_s": round(statistics.median(cpu), 4), "found_in": found}
         if args.docker_host:
             for label, spec in (("noop_rebuild_10k_engine", big), ("noop_rebuild_small_engine", small)):
-                times, found = time_noop(spec, args.docker_host, record, args.rounds, forget=True)
-                results[label] = {**summary(times), "found_in": found}
-    print(json.dumps(results))
+                cpu = []
+                times, found = time_noop(spec, args.docker_host, record, args.rounds, forget=True, cpu=cpu)
+                results[label] = {**summary(times), "cpu_median_s": round(statistics.median(cpu), 4), "found_in": found}
+    results["loadavg_end"] = list(os.getloadavg())
+    line = json.dumps(results)
+    print(line)
+    out = Path(__file__).parent / "results" / f"{stamp}-imagebuild" / "imagebuild.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as f:
+        f.write(line + "\n")
 
 
 if __name__ == "__main__":

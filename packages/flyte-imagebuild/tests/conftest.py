@@ -17,12 +17,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,27 +25,8 @@ from pathlib import Path
 import pytest
 
 import flyte.imagebuild as ib
-from flyte.imagebuild._plan import UV_IMAGE
-
-# Bump to rebuild the cached base image on every machine.
-BASE_VERSION = "bookworm-minbase-python3-v1"
-BASE_IMAGE = "local/debian-py:12"
-IMAGE_CACHE = Path(os.environ.get("FLYTE_DEV_IMAGE_CACHE", Path.home() / ".cache" / "flyte-dev" / "images"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(check: object, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"{what} not ready after {timeout:.0f}s")
+from flyte.imagebuild import testing
+from flyte.imagebuild.testing import BASE_IMAGE
 
 
 @pytest.fixture(autouse=True)
@@ -102,148 +77,38 @@ class Engine:
             self.client().images.remove(uri, force=True)
 
 
-def _start_dockerd(root: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    exec_root = root / "e"
-    data_root = root / "d"
-    sock = root / "docker.sock"
-    log = (root / "dockerd.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            "dockerd",
-            "--iptables=false",
-            "--bridge=none",
-            "--data-root",
-            str(data_root),
-            "--exec-root",
-            str(exec_root),
-            "--pidfile",
-            str(root / "docker.pid"),
-            "-H",
-            f"unix://{sock}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    host = f"unix://{sock}"
-
-    def ready() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError(f"dockerd exited with {proc.returncode}: {(root / 'dockerd.log').read_text()[-2000:]}")
-        if not sock.exists():  # still starting: asking now would be "cannot reach the engine"
-            return False
-        try:
-            return bool(ib.DockerBuilder(host)._engine_has("no-such-image:0") is False)
-        except OSError:
-            return False
-
-    try:
-        wait_until(ready, "dockerd", timeout=60)
-    except Exception:
-        _stop_dockerd(proc, exec_root)
-        raise
-    return proc, host, exec_root
-
-
-def _stop_dockerd(proc: subprocess.Popen[bytes], exec_root: Path) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    # dockerd leaves its network namespace mounted when it runs without a bridge.
-    netns = exec_root / "netns" / "default"
-    if os.path.ismount(netns):
-        subprocess.run(["umount", str(netns)], check=False)
-
-
-def _base_rootfs_tar() -> Path:
-    """A minimal Debian (python3, pip) root as a tar, made once per machine with debootstrap."""
-    tar = IMAGE_CACHE / f"debian-py-{BASE_VERSION}.tar"
-    if tar.exists():
-        return tar
-    if shutil.which("debootstrap") is None:
-        pytest.skip("debootstrap is not installed (apt-get install debootstrap): no base image to build on")
-    IMAGE_CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=IMAGE_CACHE) as tmp:
-        root = Path(tmp) / "root"
-        subprocess.run(
-            ["debootstrap", "--variant=minbase", "--include=python3,python3-pip", "bookworm", str(root)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        partial = Path(tmp) / "rootfs.tar"
-        subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
-        os.replace(partial, tar)
-    return tar
-
-
-def _install_images(engine: Engine) -> None:
-    client = engine.client()
-    repository, tag = engine.base_image.rsplit(":", 1)
-    client.api.import_image_from_file(str(_base_rootfs_tar()), repository=repository, tag=tag)
-    # The uv image the generated Dockerfiles copy uv from, made locally from the uv binary.
-    import uv
-
-    with tempfile.TemporaryDirectory() as ctx:
-        shutil.copy(uv.find_uv_bin(), Path(ctx) / "uv")
-        (Path(ctx) / "Dockerfile").write_text("FROM scratch\nCOPY uv /uv\n")
-        client.images.build(path=ctx, tag=UV_IMAGE, network_mode="none", rm=True)
-
-
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
-    if shutil.which("dockerd") is None:
-        pytest.skip("dockerd is not installed (apt-get install docker.io)")
-    root = Path(tempfile.mkdtemp(prefix="fib-"))  # short: a unix socket path has ~100 characters
     try:
-        proc, host, exec_root = _start_dockerd(root)
-    except (OSError, RuntimeError, TimeoutError) as e:
-        shutil.rmtree(root, ignore_errors=True)
-        if os.environ.get("CI"):  # CI installs the engine: not starting is a failure, not a skip
+        running = testing.start_engine()
+    except testing.EngineUnavailable as e:
+        if os.environ.get("CI") and shutil.which("dockerd"):  # CI installs the engine: not starting fails
             pytest.fail(f"dockerd did not start: {e}")
-        pytest.skip(f"dockerd cannot start on this machine: {e}")
+        pytest.skip(str(e))
     try:
-        engine = Engine(host, BASE_IMAGE)
-        _install_images(engine)
-        yield engine
+        import uv
+
+        try:
+            testing.install_base_images(running.host, uv.find_uv_bin())
+        except testing.EngineUnavailable as e:
+            pytest.skip(str(e))
+        yield Engine(running.host, BASE_IMAGE)
     finally:
-        _stop_dockerd(proc, exec_root)
-        shutil.rmtree(root, ignore_errors=True)
+        testing.stop_engine(running)
 
 
 # -- registries -----------------------------------------------------------------------------------
 
 
 def _start_registry(root: Path, readonly: bool) -> Iterator[str]:
-    exe = shutil.which("docker-registry")
-    if exe is None:
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    port = free_port()
-    root.mkdir(parents=True, exist_ok=True)
-    maintenance = "  maintenance:\n    readonly:\n      enabled: true\n" if readonly else ""
-    config = root / "config.yml"
-    config.write_text(
-        "version: 0.1\n"
-        "log:\n  level: error\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n{maintenance}"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen([exe, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def ready() -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=1):
-                return True
-        except (urllib.error.URLError, OSError):
-            return False
-
     try:
-        wait_until(ready, "docker-registry")
-        yield f"127.0.0.1:{port}"
+        running = testing.start_registry(root, readonly=readonly)
+    except testing.EngineUnavailable as e:
+        pytest.skip(str(e))
+    try:
+        yield running.address
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -87,6 +87,31 @@ def test_a_source_folder_changes_the_tag_by_content_not_by_time(tmp_path: Path):
     assert _base().with_source_folder(src).uri != before
 
 
+def test_remembered_digests_are_used_only_for_unchanged_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from flyte.imagebuild import _context
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    src = tmp_path / "app"
+    (src / "pkg").mkdir(parents=True)
+    for i in range(50):
+        (src / "pkg" / f"m{i}.py").write_text(f"x = {i}\n")
+        os.utime(src / "pkg" / f"m{i}.py", (1, 1))  # old enough to be remembered
+    first = _base().with_source_folder(src).uri
+    hashed: list[str] = []
+    real = _context.file_digest
+    monkeypatch.setattr(_context, "file_digest", lambda path, st: hashed.append(path) or real(path, st))
+
+    assert _base().with_source_folder(src).uri == first
+    assert hashed == []  # every digest came from the cache
+    (src / "pkg" / "m7.py").write_text("x = 700\n")  # same size class, new content and mtime
+    changed = _base().with_source_folder(src).uri
+    assert changed != first
+    assert hashed == [str(src / "pkg" / "m7.py")]
+    (src / "pkg" / "m7.py").write_text("x = 7\n")
+    os.utime(src / "pkg" / "m7.py", (1, 1))
+    assert _base().with_source_folder(src).uri == first  # back to the first content: the first tag
+
+
 def test_the_exec_bit_of_a_source_file_is_part_of_the_tag(tmp_path: Path):
     script = tmp_path / "run.sh"
     script.write_text("echo\n")

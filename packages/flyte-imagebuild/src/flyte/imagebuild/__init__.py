@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from flyte.imagebuild._docker_builder import DockerBuilder
     from flyte.imagebuild._image import Image
     from flyte.imagebuild._record import BuildRecord
+    from flyte.imagebuild._remote_builder import RemoteBuilder
 
 # Every name is loaded on first use (PEP 562): `import flyte.imagebuild` stays a few milliseconds.
 _EXPORTS = {
@@ -45,6 +46,7 @@ _EXPORTS = {
     "register_builder": "flyte.imagebuild._builder",
     "DockerBuilder": "flyte.imagebuild._docker_builder",
     "BuildRecord": "flyte.imagebuild._record",
+    "RemoteBuilder": "flyte.imagebuild._remote_builder",
 }
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "ImageBuild",
     "ImageBuilder",
     "ImageCache",
+    "RemoteBuilder",
     "__version__",
     "available_builders",
     "build",

@@ -1,6 +1,7 @@
 """What every image builder provides, what a build returns, and the registry of builders.
 
-Builders are found by name: ``"local"`` (the Docker engine, `DockerBuilder`) is built in; plugins
+Builders are found by name: ``"local"`` (the Docker engine, `DockerBuilder`) and ``"remote"``
+(asks the backend's ImageService, `RemoteBuilder`; it does not build) are built in; plugins
 add theirs through the entry-point group ``flyte.plugins.image_builders``, each entry point
 naming a builder class, a factory or an instance. Entry points are loaded once, on the first
 lookup of a name that is not registered yet; one that fails to load is logged and skipped.
@@ -12,7 +13,6 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ logger = logging.getLogger("flyte.imagebuild")
 ENTRY_POINT_GROUP = "flyte.plugins.image_builders"
 DEFAULT_BUILDER = "local"
 
-FoundIn = Literal["base", "record", "registry", "engine"]
+FoundIn = Literal["base", "record", "registry", "engine", "backend"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class ImageBuild:
         built: whether this call built it (False when it already existed, or on a dry run).
         found_in: where it was found when it was not built: ``"base"`` (a `from_base` image
             used as is), ``"record"`` (the local record of built images), ``"registry"`` or
-            ``"engine"``; None when built.
+            ``"engine"``, or ``"backend"`` (the ``remote`` builder's backend has it); None when built.
         pushed: whether this call pushed it to its registry.
         dockerfile: the Dockerfile that was (or, on a dry run, would be) used, when known.
     """
@@ -78,7 +78,13 @@ def _docker_builder() -> ImageBuilder:
     return DockerBuilder()
 
 
-_factories: dict[str, BuilderFactory] = {DEFAULT_BUILDER: _docker_builder}
+def _remote_builder() -> ImageBuilder:
+    from flyte.imagebuild._remote_builder import RemoteBuilder
+
+    return RemoteBuilder()
+
+
+_factories: dict[str, BuilderFactory] = {DEFAULT_BUILDER: _docker_builder, "remote": _remote_builder}
 _entry_points_loaded = False
 
 
@@ -92,6 +98,8 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    from importlib.metadata import entry_points  # ~50 ms: only when a name is not registered
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in _factories:
             continue

@@ -9,14 +9,11 @@ failed is removed again: a failed build leaves no image under the URI.
 
 from __future__ import annotations
 
-import asyncio
+# subprocess, tempfile and shutil are imported where a build needs them: a no-op rebuild does not.
 import functools
 import logging
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -24,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from flyte.imagebuild._builder import ImageBuild
 from flyte.imagebuild._engine_probe import docker_host, engine_has_image
 from flyte.imagebuild._errors import image_build_error
-from flyte.imagebuild._registry import RegistryUnreachableError, registry_has_tag
 
 if TYPE_CHECKING:
     import docker
@@ -74,6 +70,8 @@ class DockerBuilder:
         return f"docker:{self.host}"
 
     async def build_image(self, image: Image, dry_run: bool = False, force: bool = False) -> ImageBuild:
+        import asyncio
+
         return await asyncio.to_thread(self.build_image_sync, image, dry_run, force)
 
     # -- the steps ----------------------------------------------------------------------------
@@ -104,6 +102,8 @@ class DockerBuilder:
         return ImageBuild(uri, built=True, pushed=bool(image.registry), dockerfile=dockerfile)
 
     def _registry_has(self, image: Image, uri: str) -> bool | None:
+        from flyte.imagebuild._registry import RegistryUnreachableError, registry_has_tag  # urllib: lazily
+
         try:
             return registry_has_tag(uri)
         except RegistryUnreachableError as e:
@@ -130,6 +130,8 @@ class DockerBuilder:
     # -- building -----------------------------------------------------------------------------
 
     def _build_with_sdk(self, client: docker.DockerClient, plan: BuildPlan, uri: str) -> str:
+        import tempfile
+
         import docker.errors
 
         steps = plan.steps(buildkit=False)
@@ -181,6 +183,9 @@ class DockerBuilder:
         return found
 
     def _build_with_cli(self, cli: tuple[str, ...], plan: BuildPlan, uri: str) -> str:
+        import subprocess
+        import tempfile
+
         steps = plan.steps(buildkit=True)
         cmd = [*cli, "--progress=plain", "-t", uri, "-f", plan.dockerfile_path]
         if self.network_mode:
@@ -265,6 +270,9 @@ def _client(host: str, uri: str) -> docker.DockerClient:
 
 
 def _find_buildkit_cli() -> tuple[str, ...] | None:
+    import shutil
+    import subprocess
+
     candidates = [c for c in dict.fromkeys([shutil.which("docker"), "/usr/bin/docker"]) if c and os.access(c, os.X_OK)]
     for cli in candidates:
         if _quiet([cli, "buildx", "version"]):
@@ -278,6 +286,8 @@ def _find_buildkit_cli() -> tuple[str, ...] | None:
 
 
 def _quiet(cmd: list[str]) -> bool:
+    import subprocess
+
     try:
         return subprocess.run(cmd, capture_output=True, check=False, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,15 @@ class DockerIgnore:
     def has_exceptions(self) -> bool:
         """Whether a ``!pattern`` may re-include something below an excluded folder."""
         return any(p.exception for p in self.patterns)
+
+    def path_matcher(self) -> Callable[[str], object] | None:
+        """For a walk that prunes excluded folders (no exceptions): a test of one path alone,
+        truthy when it is excluded; None when nothing is excluded. One regex for all patterns."""
+        if not self.patterns:
+            return None
+        if self.has_exceptions:
+            raise ValueError("path_matcher() needs patterns without exceptions; use excludes()")
+        return re.compile("|".join(f"(?:{p.regex.pattern})" for p in self.patterns)).match
 
     def excludes(self, rel_path: str, parents_checked: bool = False) -> bool:
         """Whether ``rel_path`` (POSIX, relative to the context root) is left out of the context.

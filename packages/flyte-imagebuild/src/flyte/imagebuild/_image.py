@@ -6,7 +6,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,6 +136,8 @@ class Image:
         )
         if install_flyte:
             if flyte_version is None:
+                from importlib.metadata import PackageNotFoundError, version  # ~50 ms: only when asked
+
                 try:
                     flyte_version = version("flyte")
                 except PackageNotFoundError:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import tarfile
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -91,6 +90,8 @@ class BuildPlan:
 
     def write_context(self, out: IO[bytes], buildkit: bool) -> None:
         """Write the build context as an uncompressed tar: the Dockerfile and every context file."""
+        import tarfile  # only a build needs it
+
         with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
             if self.image.dockerfile is None:
                 data = self.dockerfile(buildkit).encode()
@@ -147,8 +148,7 @@ def plan_image(image: Image) -> BuildPlan:
         if resolved.ignore is not None:
             ignore = ignore + resolved.ignore
         feed({"kind": type(layer).__name__, "key": layer.key(), "facts": list(resolved.facts)})
-        for f in resolved.files:
-            h.update(f"{f.arcname}\0{f.digest}\n".encode())
+        h.update("".join([f"{f.arcname}\0{f.digest}\n" for f in resolved.files]).encode())
         layers.append(ResolvedLayer(index, layer, at, resolved))
         all_files += resolved.files
     return BuildPlan(image, h.hexdigest()[:32], tuple(layers), tuple(all_files), DOCKERFILE)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
+
+from flyte.imagebuild._digest_cache import write_atomically
 
 
 def default_record_dir() -> Path:
@@ -40,10 +41,7 @@ class BuildRecord:
     def add(self, key: str, **details: str) -> None:
         """Record ``key``; written atomically, so a concurrent reader never sees half a record."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            json.dump({"key": key, "time": time.time(), **details}, f)
-        os.replace(tmp, self._path(key))
+        write_atomically(self._path(key), json.dumps({"key": key, "time": time.time(), **details}))
 
     def forget(self, key: str) -> None:
         """Drop the record of ``key``, if any."""
