@@ -12,6 +12,7 @@ TASKS = textwrap.dedent(
     import asyncio
     import enum
     from dataclasses import dataclass
+    from flyte.io import File
     from flyte.runtime import TaskEnvironment
 
     env = TaskEnvironment("clitest")
@@ -34,6 +35,11 @@ TASKS = textwrap.dedent(
     @env.task
     def structured(p: Point, tags: list[str], weights: dict[str, float], color: Color = Color.RED) -> str:
         return f"{p.x},{p.y}|{'/'.join(tags)}|{sorted(weights.items())}|{color.value}"
+
+    @env.task
+    async def head(f: File, lines: int = 1) -> str:
+        async with f.open("r") as fh:
+            return "|".join((await fh.read()).splitlines()[:lines])
 
     @env.task
     async def fails() -> int:
@@ -106,9 +112,10 @@ def test_file_help_lists_its_tasks(tasks_file):
     ("args", "message"),
     [
         (["shout"], "Missing option '--word'"),
-        (["shout", "--word", "x", "--times", "many"], "'many' is not a valid integer"),
+        (["shout", "--word", "x", "--times", "many"], "'--times': 'many' is not a valid integer; example: --times 3"),
+        (["shout", "--word", "x", "--volume", "11"], "No such option '--volume'"),
         (["structured", "--p", '{"x": 1}', "--tags", "[]", "--weights", "{}"], "is not a valid Point"),
-        (["structured", "--p", "not json", "--tags", "[]", "--weights", "{}"], 'example: \'{"x": ..., "y": ...}\''),
+        (["structured", "--p", "not json", "--tags", "[]", "--weights", "{}"], 'example: --p \'{"x": ..., "y": ...}\''),
         (["structured", "--p", '{"x": 1, "y": 1}', "--tags", "[]", "--weights", "{}", "--color", "GREEN"], "GREEN"),
         (["nope"], "no task 'nope' in"),
     ],
@@ -182,3 +189,33 @@ def test_build_without_a_docker_engine_names_the_engine(tmp_path, monkeypatch):
     assert result.returncode == 1
     assert "cannot reach the Docker engine" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_input_is_a_local_path(tasks_file, tmp_path):
+    (tmp_path / "poem.txt").write_text("roses\nviolets\nsugar\n")
+    result = flyte("run", "--local", str(tasks_file), "head", "--f", str(tmp_path / "poem.txt"), "--lines", "2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "o0: 'roses|violets'"
+
+
+def test_a_missing_file_input_names_the_input_and_gives_an_example(tasks_file, tmp_path):
+    result = flyte("run", "--local", str(tasks_file), "head", "--f", str(tmp_path / "nope.txt"))
+    assert result.returncode == 2
+    assert "Invalid value for '--f'" in result.stderr
+    assert "nope.txt' is not an existing file; example: --f ./data.csv (or a URI)" in result.stderr
+
+
+def test_a_dataframe_input_is_a_parquet_path(tmp_path, monkeypatch):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    monkeypatch.setenv("FLYTE_LOCAL_RUNS_DIR", str(tmp_path / "runs"))
+    pd.DataFrame({"a": [1, 2, 3]}).to_parquet(tmp_path / "frame.parquet")
+    tasks = tmp_path / "frames.py"
+    tasks.write_text(
+        "import pandas as pd\nfrom flyte.io import DataFrame\nfrom flyte.runtime import TaskEnvironment\n"
+        "env = TaskEnvironment('frames')\n"
+        "@env.task\nasync def rows(df: DataFrame) -> int:\n    return len(await df.open(pd.DataFrame).all())\n"
+    )
+    result = flyte("run", "--local", str(tasks), "rows", "--df", str(tmp_path / "frame.parquet"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "o0: 3"

@@ -17,7 +17,8 @@ def flyte(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def env(tmp_path):
     import os
 
-    environment = {**os.environ, "FLYTE_SERVER_DATA_DIR": str(tmp_path / "server")}
+    # Beside tmp_path, not in it: a run bundles its task file's folder, which must not hold the server's data.
+    environment = {**os.environ, "FLYTE_SERVER_DATA_DIR": str(tmp_path.with_name(tmp_path.name + "-state") / "server")}
     yield environment
     flyte("stop", "server", env=environment)  # never leave a server behind
 
@@ -80,16 +81,3 @@ def test_run_without_local_runs_on_the_started_server(env, tmp_path):
     assert f"submitted to {endpoint}" in result.stdout
     assert "succeeded" in result.stdout
     assert "o0: [0, 1, 4]" in result.stdout
-
-
-def test_run_without_local_and_without_a_backend_says_how_to_get_one(env, tmp_path):
-    task_file = tmp_path / "t.py"
-    task_file.write_text("from flyte.runtime import TaskEnvironment\n")
-    with task_file.open("a") as f:
-        f.write("env = TaskEnvironment('t')\n@env.task\nasync def f() -> int:\n    return 1\n")
-    clean = {k: v for k, v in env.items() if k != "FLYTE_ADMIN_ENDPOINT"}
-    clean["HOME"] = str(tmp_path)
-    result = flyte("run", str(tmp_path / "t.py"), "f", env=clean)
-    assert result.returncode == 2
-    assert "flyte start server" in result.stderr
-    assert "--local" in result.stderr

@@ -231,3 +231,30 @@ async def deployed(clients: ClientSet, bundle: Path) -> Deployed:
     if _deployed is None:
         _deployed = await deploy_tasks(clients, bundle)
     return _deployed
+
+
+# --- flyte.remote objects, and the tasks of svc_tasks.py (projects, secrets, logs, downloads) ---
+
+
+@pytest.fixture
+def remote(server: Server, monkeypatch: pytest.MonkeyPatch) -> Server:
+    """``flyte.remote`` objects talk to the test server, in the test project."""
+    import flyte.remote
+    from flyte.remote import _session
+
+    monkeypatch.setattr(_session, "_configured", None)
+    flyte.remote.configure(server.address, insecure=True, project=PROJECT, domain=DOMAIN)
+    return server
+
+
+@pytest.fixture(scope="session")
+def svc_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from .svc_tasks import build_bundle
+
+    return build_bundle(tmp_path_factory.mktemp("svcproject"), tmp_path_factory.mktemp("svcbundles"))
+
+
+@pytest_asyncio.fixture
+async def svc_bundle_uri(clients: ClientSet, svc_bundle: Path) -> str:
+    """The svc_tasks bundle, uploaded (same content, same place: once per test is cheap)."""
+    return await upload(clients, svc_bundle)

@@ -26,12 +26,13 @@ def test_a_new_database_gets_every_migration_in_wal_mode(tmp_path: Path):
 
 def test_reopening_applies_nothing_and_keeps_the_data(tmp_path: Path):
     conn = open_connection(tmp_path / "flyte.db")
-    conn.execute("INSERT INTO projects VALUES ('', 'p', 0)")
+    conn.execute("INSERT INTO projects (org, name, created_at) VALUES ('', 'p', 0)")
     conn.close()
     conn = open_connection(tmp_path / "flyte.db")
     try:
         assert migrate(conn) == []
-        assert [tuple(r) for r in conn.execute("SELECT name FROM projects")] == [("p",)]
+        # flytesnacks, the default project, comes with the schema.
+        assert [tuple(r) for r in conn.execute("SELECT name FROM projects ORDER BY name")] == [("flytesnacks",), ("p",)]
     finally:
         conn.close()
 

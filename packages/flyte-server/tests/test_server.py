@@ -16,7 +16,7 @@ from flyteidl2.cluster import payload_pb2
 from flyteidl2.cluster.service_connect import ClusterServiceClientSync
 from flyteidl2.task import task_service_pb2
 from flyteidl2.task.task_service_connect import TaskServiceClientSync
-from flyteidl2.workflow import queue_service_pb2
+from flyteidl2.workflow import state_service_pb2
 
 from flyte.remote import ClientSet
 
@@ -68,7 +68,7 @@ def test_connect_errors_carry_their_code(server: Server):
 @pytest.mark.asyncio
 async def test_services_not_served_yet_answer_unimplemented(clients: ClientSet):
     with pytest.raises(grpc.aio.AioRpcError) as e:
-        await clients.queue_service.EnqueueAction(queue_service_pb2.EnqueueActionRequest())
+        await clients.state_service.Get(state_service_pb2.GetRequest())
     assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 

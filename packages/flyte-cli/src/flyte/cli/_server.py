@@ -79,25 +79,48 @@ data_dir_option = click.option(
 def start_server(port: int, data_dir: Path | None, max_concurrency: int | None, foreground: bool) -> None:
     """Start the embedded Flyte backend on 127.0.0.1."""
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
-    running = read_info(data_dir)
-    if running is not None:
-        click.echo(f"Flyte server already running at {running.url} (pid {running.pid}, data in {data_dir})")
+    if foreground:
+        running = read_info(data_dir)
+        if running is None:
+            _require_server_package()
+            command = _server_command(port, data_dir, max_concurrency)
+            os.execv(sys.executable, command)
+    info, started = ensure_server(data_dir, port, max_concurrency)
+    if not started:
+        click.echo(f"Flyte server already running at {info.url} (pid {info.pid}, data in {data_dir})")
         return
+    click.echo(f"Flyte server running at {info.url} (pid {info.pid}, data in {data_dir})")
+    click.echo("Stop it with `flyte stop server`; its log is " + str(data_dir / "server.log"))
+
+
+def _server_command(port: int, data_dir: Path, max_concurrency: int | None) -> list[str]:
     command = [sys.executable, "-m", "flyte.server", "--port", str(port), "--data-dir", str(data_dir)]
     if max_concurrency is not None:
         command += ["--max-concurrency", str(max_concurrency)]
+    return command
+
+
+def ensure_server(data_dir: Path, port: int, max_concurrency: int | None = None) -> tuple[ServerInfo, bool]:
+    """The server of ``data_dir``, started in the background if it is not running.
+
+    Returns it and whether this call started it. The process outlives the CLI (its own session)
+    and logs to ``<data_dir>/server.log``.
+    """
+    running = read_info(data_dir)
+    if running is not None:
+        return running, False
     _require_server_package()
-    if foreground:
-        os.execv(sys.executable, command)
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "server.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            _server_command(port, data_dir, max_concurrency),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-    info = _wait_until_listening(process, data_dir, log)
-    click.echo(f"Flyte server running at {info.url} (pid {info.pid}, data in {data_dir})")
-    click.echo("Stop it with `flyte stop server`; its log is " + str(log))
+    return _wait_until_listening(process, data_dir, log), True
 
 
 def _require_server_package() -> None:

@@ -9,8 +9,9 @@ It fetches and unpacks the code bundle, loads the task through the resolver, rea
 ``inputs.pb``, runs the task once (retries belong to the backend), and writes
 ``<outputs-path>/outputs.pb`` or, when the task fails, ``<outputs-path>/error.pb`` (an
 ErrorDocument with kind and origin) and exits 0. A non-zero exit without ``outputs.pb`` means
-``a0`` itself could not run: a system error. Child actions run in this process through a local
-controller; dispatching them to the backend's queue arrives with the remote controller.
+``a0`` itself could not run: a system error. Started by a backend (``_U_EP_OVERRIDE`` set) from
+a ``tgz`` bundle, its task calls become child actions the backend runs (the remote controller);
+otherwise they run in this process through a local controller.
 """
 
 from __future__ import annotations
@@ -215,7 +216,8 @@ async def run(args: A0Args) -> int:
     """Run the action; 0 when outputs.pb or error.pb was written."""
     from flyte.models import ActionID
     from flyte.runtime._context import TaskContext
-    from flyte.runtime._controller import ActionRecord, LocalController
+    from flyte.runtime._controller import ActionRecord
+    from flyte.runtime._remote_controller import RemoteController
 
     run_base = os.environ.get("_U_RUN_BASE", args.outputs_path)
     try:
@@ -224,9 +226,16 @@ async def run(args: A0Args) -> int:
     except BaseRuntimeError as e:
         await write_error(e, args.outputs_path)
         return 0
-    controller = LocalController(
-        run_name=args.run_name, run_base_dir=run_base, raw_data_path=args.raw_data_path, version=args.version
-    )
+    controller = _controller(args, run_base)
+    if isinstance(controller, RemoteController):
+        try:
+            # A first attempt has no earlier traces to replay; later ones (a retry, or a rerun
+            # after the backend restarted) read them back before the task body starts.
+            await controller.start(replay_traces=os.environ.get("FLYTE_ATTEMPT_NUMBER", "0") != "0")
+        except BaseRuntimeError as e:
+            await controller.close()
+            await write_error(e, args.outputs_path)
+            return 0
     controller.loop = asyncio.get_running_loop()
     tctx = TaskContext(
         action=ActionID(name=args.name, run_name=args.run_name),
@@ -240,13 +249,42 @@ async def run(args: A0Args) -> int:
     try:
         result = await controller._attempt(task, inputs, tctx)
     except Exception as e:
+        await _close(controller)
         await write_error(e, args.outputs_path)
         return 0
+    await _close(controller)
     try:
         await write_outputs(task, result, args.outputs_path)
     except BaseRuntimeError as e:
         await write_error(e, args.outputs_path)
     return 0
+
+
+def _controller(args: A0Args, run_base: str) -> Any:
+    """The remote controller under a backend (children become actions), else a local one."""
+    from flyte.runtime._controller import LocalController
+    from flyte.runtime._remote_controller import Backend, RemoteController
+
+    backend = Backend.from_env()
+    if backend is not None and args.tgz:
+        return RemoteController(
+            backend=backend,
+            run_name=args.run_name,
+            action_name=args.name,
+            run_base_dir=run_base,
+            raw_data_path=args.raw_data_path,
+            version=args.version,
+            bundle_uri=args.tgz,
+        )
+    return LocalController(
+        run_name=args.run_name, run_base_dir=run_base, raw_data_path=args.raw_data_path, version=args.version
+    )
+
+
+async def _close(controller: Any) -> None:
+    close = getattr(controller, "close", None)
+    if close is not None:
+        await close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,10 +15,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port, 0 for any (default {DEFAULT_PORT})")
     parser.add_argument("--data-dir", default=None, help=f"metadata, blobs and logs (default {default_data_dir()})")
-    parser.add_argument("--max-concurrency", type=int, default=None, help="actions run at once (default: CPUs)")
+    parser.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=None,
+        help="actions run at once (default: 4 per CPU for warm, 1 per CPU otherwise)",
+    )
     parser.add_argument("--max-message-bytes", type=int, default=None, help="largest RPC request accepted")
     parser.add_argument("--max-upload-bytes", type=int, default=None, help="largest upload a signed URL accepts")
-    parser.add_argument("--executor", default=None, help="how actions are started (default: process)")
+    parser.add_argument("--executor", default=None, help="how actions are started: warm (default), process or docker")
     args = parser.parse_args(argv)
     settings = {
         name: value

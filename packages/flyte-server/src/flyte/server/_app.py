@@ -1,9 +1,8 @@
 """The one ASGI application behind the port: every flyteidl2 service (Connect, gRPC and gRPC-Web
-through connectrpc) plus the signed-upload endpoint.
+through connectrpc) plus the signed upload and download endpoints.
 
-Services this server does not implement yet are mounted with their generated defaults, so each
-of their RPCs answers UNIMPLEMENTED in the client's protocol; an unknown path answers 404, which
-Connect and gRPC clients also read as UNIMPLEMENTED.
+RPCs a service does not implement answer UNIMPLEMENTED in the client's protocol (the generated
+defaults); an unknown path answers 404, which Connect and gRPC clients also read as UNIMPLEMENTED.
 """
 
 from __future__ import annotations
@@ -14,45 +13,40 @@ from typing import Any, cast
 from connectrpc.server import ConnectASGIApplication
 from flyteidl2.cluster.service_connect import ClusterServiceASGIApplication
 from flyteidl2.dataproxy.dataproxy_service_connect import DataProxyServiceASGIApplication
-from flyteidl2.project.project_service_connect import ProjectService, ProjectServiceASGIApplication
-from flyteidl2.secret.secret_connect import SecretService, SecretServiceASGIApplication
+from flyteidl2.imagebuilder.service_connect import ImageServiceASGIApplication
+from flyteidl2.project.project_service_connect import ProjectServiceASGIApplication
+from flyteidl2.secret.secret_connect import SecretServiceASGIApplication
 from flyteidl2.task.task_service_connect import TaskServiceASGIApplication
-from flyteidl2.workflow.queue_service_connect import QueueService, QueueServiceASGIApplication
-from flyteidl2.workflow.run_logs_service_connect import RunLogsService, RunLogsServiceASGIApplication
+from flyteidl2.workflow.queue_service_connect import QueueServiceASGIApplication
+from flyteidl2.workflow.run_logs_service_connect import RunLogsServiceASGIApplication
 from flyteidl2.workflow.run_service_connect import RunServiceASGIApplication
-from flyteidl2.workflow.state_service_connect import StateService, StateServiceASGIApplication
+from flyteidl2.workflow.state_service_connect import StateServiceASGIApplication
 
 from flyte.server._asgi import App, Receive, Scope, Send, respond
 from flyte.server._cluster_service import ClusterServiceImpl
 from flyte.server._dataproxy_service import UPLOAD_PREFIX, DataProxyServiceImpl
+from flyte.server._download import DOWNLOAD_PREFIX, DownloadHandler
+from flyte.server._image_service import ImageServiceImpl
+from flyte.server._logs import RunLogsServiceImpl
+from flyte.server._project_service import ProjectServiceImpl
+from flyte.server._queue_service import QueueServiceImpl
 from flyte.server._run_service import RunServiceImpl
+from flyte.server._secret_service import SecretServiceImpl
+from flyte.server._secrets import SecretCipher, SecretStore
 from flyte.server._state import ServerState
+from flyte.server._state_service import ChildEvents, StateServiceImpl
 from flyte.server._task_service import TaskServiceImpl
 from flyte.server._upload import UploadHandler
 
 
-# The generated protocols' methods all raise UNIMPLEMENTED; a subclass is an instance of them.
-class _Queue(QueueService): ...
-
-
-class _State(StateService): ...
-
-
-class _Projects(ProjectService): ...
-
-
-class _Secrets(SecretService): ...
-
-
-class _Logs(RunLogsService): ...
-
-
 class ServerApp:
-    """Routes a request by its first path segment: ``/<package>.<Service>/<Method>`` or ``/upload/``."""
+    """Routes a request by its first path segment: ``/<package>.<Service>/<Method>``, ``/upload/``
+    or ``/download/``."""
 
-    def __init__(self, services: Mapping[str, App], uploads: App):
+    def __init__(self, services: Mapping[str, App], uploads: App, downloads: App):
         self._services = dict(services)
         self._uploads = uploads
+        self._downloads = downloads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -63,6 +57,9 @@ class ServerApp:
         path: str = scope["path"]
         if path.startswith(UPLOAD_PREFIX):
             await self._uploads(scope, receive, send)
+            return
+        if path.startswith(DOWNLOAD_PREFIX):
+            await self._downloads(scope, receive, send)
             return
         service = self._services.get("/" + path.lstrip("/").split("/", 1)[0])
         if service is None:
@@ -85,16 +82,20 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 def build_app(state: ServerState) -> ServerApp:
     """The application serving ``state``."""
     limit = state.config.max_message_bytes
+    children = ChildEvents(state.events)
+    secrets = SecretStore(state.store.db, SecretCipher.for_data_dir(state.layout.root))
     apps: list[ConnectASGIApplication[Any]] = [
         ClusterServiceASGIApplication(ClusterServiceImpl(), read_max_bytes=limit),
         DataProxyServiceASGIApplication(DataProxyServiceImpl(state), read_max_bytes=limit),
         RunServiceASGIApplication(RunServiceImpl(state), read_max_bytes=limit),
         TaskServiceASGIApplication(TaskServiceImpl(state), read_max_bytes=limit),
-        QueueServiceASGIApplication(_Queue(), read_max_bytes=limit),
-        StateServiceASGIApplication(_State(), read_max_bytes=limit),
-        ProjectServiceASGIApplication(_Projects(), read_max_bytes=limit),
-        SecretServiceASGIApplication(_Secrets(), read_max_bytes=limit),
-        RunLogsServiceASGIApplication(_Logs(), read_max_bytes=limit),
+        QueueServiceASGIApplication(QueueServiceImpl(state, children), read_max_bytes=limit),
+        StateServiceASGIApplication(StateServiceImpl(state, children), read_max_bytes=limit),
+        ProjectServiceASGIApplication(ProjectServiceImpl(state), read_max_bytes=limit),
+        SecretServiceASGIApplication(SecretServiceImpl(state, secrets), read_max_bytes=limit),
+        RunLogsServiceASGIApplication(RunLogsServiceImpl(state), read_max_bytes=limit),
+        ImageServiceASGIApplication(ImageServiceImpl(), read_max_bytes=limit),
     ]
     uploads = UploadHandler(state.layout, state.signer, state.config.max_upload_bytes)
-    return ServerApp({app.path: cast("App", app) for app in apps}, uploads)
+    downloads = DownloadHandler(state.layout.root, state.signer)
+    return ServerApp({app.path: cast("App", app) for app in apps}, uploads, downloads)

@@ -75,21 +75,27 @@ def action(row: ActionRow) -> run_definition_pb2.Action:
     spec = task_definition_pb2.TaskSpec.FromString(row.task_spec)
     metadata = run_definition_pb2.ActionMetadata(
         parent=row.parent or "",
-        task=run_definition_pb2.TaskActionMetadata(
-            id=task_definition_pb2.TaskIdentifier(
-                org=row.task_org,
-                project=row.task_project,
-                domain=row.task_domain,
-                name=row.task_name,
-                version=row.task_version,
-            ),
-            task_type=spec.task_template.type,
-            short_name=spec.short_name,
-        ),
-        action_type=run_definition_pb2.ACTION_TYPE_TASK,
+        group=row.group_name or "",
+        action_type=cast("run_definition_pb2.ActionType", row.action_type),
         environment_name=spec.environment.name,
         funtion_name=spec.short_name,
     )
+    if row.action_type == run_definition_pb2.ACTION_TYPE_TRACE:
+        metadata.trace.CopyFrom(run_definition_pb2.TraceActionMetadata(name=row.task_name))
+    else:
+        metadata.task.CopyFrom(
+            run_definition_pb2.TaskActionMetadata(
+                id=task_definition_pb2.TaskIdentifier(
+                    org=row.task_org,
+                    project=row.task_project,
+                    domain=row.task_domain,
+                    name=row.task_name,
+                    version=row.task_version,
+                ),
+                task_type=spec.task_template.type,
+                short_name=spec.short_name,
+            )
+        )
     status = run_definition_pb2.ActionStatus(phase=_phase(row.phase), attempts=row.attempts)
     if row.started_at is not None:
         status.start_time.CopyFrom(timestamp(row.started_at))

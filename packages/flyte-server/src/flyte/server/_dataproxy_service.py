@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -18,10 +20,12 @@ from flyteidl2.dataproxy.dataproxy_service_connect import DataProxyService
 from flyte.server import _names as names
 from flyte.server._action_data import action_data
 from flyte.server._convert import timestamp
-from flyte.server._layout import to_uri
+from flyte.server._download import sign_download
+from flyte.server._layout import from_uri, to_uri
+from flyte.server._logs import choose_attempt, tail_logs
 from flyte.server._messages import inputs_hash, write_message
-from flyte.server._requests import check_inputs, resolve_task, run_key, scope
-from flyte.server._rpc_errors import invalid_argument
+from flyte.server._requests import check_inputs, find_action, resolve_task, run_key, scope, task_key
+from flyte.server._rpc_errors import invalid_argument, not_found
 from flyte.server._signing import SignedRequest
 from flyte.server._state import ServerState
 
@@ -102,3 +106,74 @@ class DataProxyServiceImpl(DataProxyService):
         return pb.GetActionDataResponse(
             inputs=data.inputs, outputs=data.outputs, inputs_uri=data.inputs_uri, outputs_uri=data.outputs_uri
         )
+
+    async def tail_logs(
+        self, request: pb.TailLogsRequest, ctx: RequestContext[Any, Any]
+    ) -> AsyncIterator[pb.TailLogsResponse]:
+        async for lines in tail_logs(self._state, request.action_id, request.attempt):
+            yield pb.TailLogsResponse(logs=[pb.TailLogsResponse.Logs(lines=lines)] if lines else [])
+
+    async def create_download_link(
+        self, request: pb.CreateDownloadLinkRequest, ctx: RequestContext[Any, Any]
+    ) -> pb.CreateDownloadLinkResponse:
+        state = self._state
+        expires_in = request.expires_in.ToSeconds() if request.HasField("expires_in") else DEFAULT_EXPIRY_SECONDS
+        if expires_in <= 0:
+            raise invalid_argument(f"expires_in must be positive, got {expires_in} s")
+        expires = int(time.time()) + min(expires_in, MAX_EXPIRY_SECONDS)
+        path = await self._artifact(request)
+        if not path.is_file():
+            raise not_found(f"{_ARTIFACTS.get(request.artifact_type, 'the artifact')} does not exist (yet)")
+        try:
+            url = sign_download(state.signer, state.base_url, state.layout.root, path, expires)
+        except ValueError:
+            raise not_found("that artifact is not stored on this server") from None
+        return pb.CreateDownloadLinkResponse(
+            pre_signed_urls=pb.PreSignedURLs(signed_url=[url], expires_at=timestamp(expires))
+        )
+
+    async def _artifact(self, request: pb.CreateDownloadLinkRequest) -> Path:
+        """The file a download link is asked for: an attempt's report or a code bundle."""
+        kind = request.artifact_type
+        if kind not in _ARTIFACTS:
+            raise invalid_argument("artifact_type must be ARTIFACT_TYPE_REPORT or ARTIFACT_TYPE_CODE_BUNDLE")
+        source = request.WhichOneof("source")
+        if source == "task_id" and kind == pb.ARTIFACT_TYPE_CODE_BUNDLE:
+            key = task_key(request.task_id)
+            row = await self._state.store.get_task(key.org, key.project, key.domain, key.name, key.version)
+            if row is None:
+                raise not_found(f"task {key.name} version {key.version} is not deployed in {key.project}/{key.domain}")
+            return _bundle_path(row.spec)
+        if source != "action_attempt_id":
+            raise invalid_argument(
+                f"{_ARTIFACTS[kind]} links need action_attempt_id"
+                + (" or task_id" if kind == pb.ARTIFACT_TYPE_CODE_BUNDLE else "")
+            )
+        action = await find_action(self._state, request.action_attempt_id.action_id)
+        if kind == pb.ARTIFACT_TYPE_CODE_BUNDLE:
+            return _bundle_path(action.task_spec)
+        attempts = await self._state.store.attempts(action.id)
+        wanted = request.action_attempt_id.attempt
+        chosen = choose_attempt(attempts, wanted)
+        if chosen is None:
+            raise not_found(f"action {action.name} of run {action.run_name} has no attempt {wanted or ''}".rstrip())
+        return from_uri(chosen.outputs_uri) / "report.html"
+
+
+_ARTIFACTS = {pb.ARTIFACT_TYPE_REPORT: "the report", pb.ARTIFACT_TYPE_CODE_BUNDLE: "the code bundle"}
+
+
+def _bundle_path(spec_bytes: bytes) -> Path:
+    """The local file of the code bundle a task spec's a0 command line loads (``--tgz`` / ``--pkl``)."""
+    from flyteidl2.task import task_definition_pb2
+
+    container = task_definition_pb2.TaskSpec.FromString(spec_bytes).task_template.container
+    args = [*container.command, *container.args]
+    for flag in ("--tgz", "--pkl"):
+        if flag in args[:-1]:
+            uri = args[args.index(flag) + 1]
+            try:
+                return from_uri(uri)
+            except ValueError:
+                raise not_found(f"the code bundle {uri!r} is not stored on this server") from None
+    raise not_found("the task has no code bundle (its command line names neither --tgz nor --pkl)")

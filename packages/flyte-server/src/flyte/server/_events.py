@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 
@@ -17,10 +17,17 @@ class ActionEvents:
 
     def __init__(self) -> None:
         self._watchers: defaultdict[int, set[asyncio.Event]] = defaultdict(set)
+        self._listeners: list[Callable[[int], None]] = []
 
     def changed(self, action_id: int) -> None:
         for event in self._watchers.get(action_id, ()):
             event.set()
+        for listener in self._listeners:
+            listener(action_id)
+
+    def listen(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(action_id)`` on every change of any action (it must not block)."""
+        self._listeners.append(callback)
 
     @asynccontextmanager
     async def watch(self, action_id: int) -> AsyncIterator[asyncio.Event]:

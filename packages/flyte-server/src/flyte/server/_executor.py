@@ -27,6 +27,7 @@ from flyte.server._layout import DataLayout, from_uri, to_uri
 from flyte.server._outcome import ABORTED, FAILED, SUCCEEDED, TIMED_OUT, Outcome, judge
 from flyte.server._policy import AttemptPolicy
 from flyte.server._process import A0, Launch, RunningAttempt, find_a0, render
+from flyte.server._secrets import secret_env
 from flyte.server._store import ActionRow, MetadataStore
 
 logger = logging.getLogger("flyte.server.executor")
@@ -46,6 +47,7 @@ class _Handle:
     abort: asyncio.Event = field(default_factory=asyncio.Event)
     started: bool = False  # holds a slot: the attempt loop, not abort(), records the end
     process: RunningAttempt | None = None
+    lent: bool = False  # gave its slot back because it waits for child actions
 
 
 class Executor:
@@ -67,9 +69,10 @@ class Executor:
         self._layout = layout
         self._config = config
         self._endpoint = endpoint
-        self._slots = asyncio.Semaphore(config.max_concurrency)
+        self._slots = asyncio.Semaphore(config.concurrency)
         self._handles: dict[int, _Handle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._parents: set[int] = set()  # actions that started task children (since this start)
         self._launcher = make_launcher(config)
 
     async def start(self) -> None:
@@ -97,6 +100,7 @@ class Executor:
         """Abort ``action``: kill its process if it runs, else end it now. False if it had ended."""
         if action.phase in TERMINAL or not await self._store.set_abort_reason(action.id, reason):
             return False
+        self._parents.add(action.id)  # children it started before a restart are aborted too
         handle = self._handles.get(action.id)
         if handle is not None:
             handle.abort.set()
@@ -105,16 +109,43 @@ class Executor:
         await self._finish(action.id, Outcome(ABORTED, ErrorInfo("Aborted", reason, kind="user", recoverable=False)))
         return True
 
+    def lend_slot(self, action_id: int) -> None:
+        """``action`` now waits for child actions: its slot goes to them until it ends.
+
+        Otherwise parents holding every slot would wait forever for children that never get one.
+        A parent that computes again after its children finished runs beside ``max_concurrency``
+        others (an orchestrator mostly waits, so this rarely oversubscribes).
+        """
+        self._parents.add(action_id)
+        handle = self._handles.get(action_id)
+        if handle is not None and handle.started and not handle.lent:
+            handle.lent = True
+            self._slots.release()
+
+    async def _abort_children(self, action_id: int) -> None:
+        """An action that ended takes its unfinished child actions (and theirs) with it."""
+        if action_id not in self._parents:
+            return  # it never started a task child: nothing to look up
+        self._parents.discard(action_id)
+        action = await self._store.get_action_by_id(action_id)
+        reason = action.abort_reason or f"its parent action {action.name} ended"
+        for child in await self._store.active_children(action.run_id, action.name, ACTIVE):
+            await self.abort(child, reason)
+
     # ------------------------------------------------------------------ the attempt loop
 
     async def _run(self, action_id: int) -> None:
         handle = self._handles[action_id]
         try:
-            async with self._slots:
+            await self._slots.acquire()
+            try:
                 if handle.abort.is_set():
                     return
                 handle.started = True
                 await self._run_attempts(action_id, handle)
+            finally:
+                if not handle.lent:
+                    self._slots.release()
         except asyncio.CancelledError:
             raise
         except Exception as e:  # a bug here must not leave the action running forever
@@ -229,6 +260,7 @@ class Executor:
             error = outcome.error
         await self._store.update_action(action_id, phase=outcome.phase, error=_error_bytes(error), ended_at=now)
         self._events.changed(action_id)
+        await self._abort_children(action_id)
 
     # ------------------------------------------------------------------ the process
 
@@ -266,6 +298,7 @@ class Executor:
         env.update({kv.key: kv.value for kv in container.env})
         # The run's environment (`flyte run --env`) applies to every task of the run.
         env.update({kv.key: kv.value for kv in run_pb2.RunSpec.FromString(action.run_spec).envs.values})
+        env.update(secret_env(self._layout, template, action))  # the secrets the task asks for; raises if missing
         env.update(
             {
                 "_U_RUN_BASE": str(run_base),
@@ -277,6 +310,9 @@ class Executor:
                 "_U_EP_OVERRIDE": self._endpoint,
                 "_U_INSECURE": "true",
                 "FLYTE_ATTEMPT_NUMBER": str(attempt - 1),
+                # The run's base is a local folder: writers of <base>/<child>/inputs.pb that use
+                # fsspec (flyte 2.12.1's controller) must create the child's folder first.
+                "FSSPEC_FILE_AUTO_MKDIR": "1",
             }
         )
         return Launch(

@@ -83,4 +83,43 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        2,
+        # Child actions (QueueService.EnqueueAction): traces besides tasks, the flyte.group they
+        # were created in, and the outputs a trace recorded; children are looked up by parent.
+        """
+        ALTER TABLE actions ADD COLUMN action_type INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE actions ADD COLUMN group_name TEXT;
+        ALTER TABLE actions ADD COLUMN output_uri TEXT;
+        CREATE INDEX actions_by_parent ON actions (run_id, parent);
+        """,
+    ),
+    (
+        3,
+        # The Project and Secret services: a project's display name, description, labels and state
+        # (active or archived), the default project, and secrets sealed with AES-GCM (the value
+        # column holds version byte + nonce + ciphertext, never the plaintext).
+        """
+        ALTER TABLE projects ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE projects ADD COLUMN description TEXT NOT NULL DEFAULT '';
+        ALTER TABLE projects ADD COLUMN labels BLOB;
+        ALTER TABLE projects ADD COLUMN state INTEGER NOT NULL DEFAULT 0;
+        INSERT OR IGNORE INTO projects (org, name, created_at, display_name, description)
+            VALUES ('', 'flytesnacks', (julianday('now') - 2440587.5) * 86400.0, 'flytesnacks',
+                    'The default project');
+
+        CREATE TABLE secrets (
+            org        TEXT NOT NULL,
+            project    TEXT NOT NULL,
+            domain     TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            type       INTEGER NOT NULL,
+            is_binary  INTEGER NOT NULL,
+            sealed     BLOB NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (org, project, domain, name)
+        );
+        """,
+    ),
 )

@@ -36,7 +36,7 @@ _RUN_FIELDS = {
 _ACTION_FIELDS = {
     "name": Field("a.name"),
     "phase": Field("a.phase", parse_phase, text=False),
-    "action_type": Field("1", int, text=False),  # every action here is a task action (ACTION_TYPE_TASK)
+    "action_type": Field("a.action_type", int, text=False),
     "created_at": Field("a.created_at", parse_time, text=False),
     "updated_at": Field("a.updated_at", parse_time, text=False),
 }

@@ -56,6 +56,9 @@ class ActionRow:
     started_at: float | None
     ended_at: float | None
     updated_at: float
+    action_type: int = 1
+    group_name: str | None = None
+    output_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,18 @@ _RUN_SELECT = (
 )
 
 
+# A child and its outputs: a trace's recorded ones, else its latest attempt's.
+_CHILD_SELECT = _ACTION_SELECT.replace(
+    "FROM actions a",
+    ", (SELECT t.outputs_uri FROM attempts t WHERE t.action_id = a.id ORDER BY t.attempt DESC LIMIT 1) "
+    "AS last_outputs FROM actions a",
+)
+
+
+def _child(row: sqlite3.Row) -> ChildRow:
+    return ChildRow(_action(row), row["output_uri"] or row["last_outputs"] or "")
+
+
 def _action(row: sqlite3.Row) -> ActionRow:
     return ActionRow(**{f: row[f] for f in ActionRow.__dataclass_fields__})
 
@@ -136,6 +151,37 @@ def _run(row: sqlite3.Row) -> RunRow:
         created_at=row["r_created_at"],
         root=root,
     )
+
+
+@dataclass(frozen=True)
+class NewChild:
+    """A child action a running parent enqueues (a task to run, or a trace already finished)."""
+
+    run_id: int
+    name: str
+    parent: str
+    task_org: str
+    task_project: str
+    task_domain: str
+    task_name: str
+    task_version: str
+    task_spec: bytes
+    input_uri: str
+    phase: int
+    action_type: int
+    group_name: str | None = None
+    output_uri: str | None = None
+    error: bytes | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    """A child action and where its latest outputs are (a trace's recorded ones, or the last attempt's)."""
+
+    action: ActionRow
+    output_uri: str
 
 
 class RunExistsError(Exception):
@@ -288,6 +334,65 @@ class MetadataStore:
 
         return await self.db.transaction(run)
 
+    async def enqueue_child(self, new: NewChild) -> tuple[ActionRow, bool]:
+        """Record a child action unless one of that name exists in the run.
+
+        Returns the stored action and whether this call created it: enqueueing an existing child
+        again (a parent replayed after a crash or a retry) changes nothing.
+        """
+
+        def run(conn: sqlite3.Connection) -> tuple[ActionRow, bool]:
+            now = time.time()
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO actions (run_id, name, parent, task_org, task_project, task_domain, "
+                "task_name, task_version, task_spec, input_uri, phase, error, created_at, started_at, ended_at, "
+                "updated_at, action_type, group_name, output_uri) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.run_id,
+                    new.name,
+                    new.parent,
+                    new.task_org,
+                    new.task_project,
+                    new.task_domain,
+                    new.task_name,
+                    new.task_version,
+                    new.task_spec,
+                    new.input_uri,
+                    new.phase,
+                    new.error,
+                    now,
+                    new.started_at,
+                    new.ended_at,
+                    now,
+                    new.action_type,
+                    new.group_name,
+                    new.output_uri,
+                ),
+            )
+            row = conn.execute(_ACTION_SELECT + "WHERE a.run_id = ? AND a.name = ?", (new.run_id, new.name)).fetchone()
+            return _action(row), cur.rowcount == 1
+
+        return await self.db.transaction(run)
+
+    async def children(self, run_id: int, parent: str) -> list[ChildRow]:
+        """Every child of ``parent`` in the run, oldest first, with its outputs' location."""
+        sql = _CHILD_SELECT + "WHERE a.run_id = ? AND a.parent = ? ORDER BY a.id"
+        rows = await self.db.call(lambda c: c.execute(sql, (run_id, parent)).fetchall())
+        return [_child(r) for r in rows]
+
+    async def children_by_id(self, action_ids: list[int]) -> list[ChildRow]:
+        marks = ", ".join("?" * len(action_ids))
+        sql = _CHILD_SELECT + f"WHERE a.id IN ({marks}) ORDER BY a.id"
+        rows = await self.db.call(lambda c: c.execute(sql, action_ids).fetchall())
+        return [_child(r) for r in rows]
+
+    async def active_children(self, run_id: int, parent: str, phases: tuple[int, ...]) -> list[ActionRow]:
+        marks = ", ".join("?" * len(phases))
+        sql = _ACTION_SELECT + f"WHERE a.run_id = ? AND a.parent = ? AND a.phase IN ({marks}) ORDER BY a.id"
+        rows = await self.db.call(lambda c: c.execute(sql, (run_id, parent, *phases)).fetchall())
+        return [_action(r) for r in rows]
+
     # ---------------------------------------------------------------- attempts
 
     async def start_attempt(self, action_id: int, attempt: int, phase: int, outputs_uri: str, log_dir: str) -> None:
@@ -326,8 +431,11 @@ class MetadataStore:
 
 
 def _ensure_project(conn: sqlite3.Connection, org: str, project: str) -> None:
-    # Projects come into being on first use; the Project service that manages them comes later.
-    conn.execute("INSERT OR IGNORE INTO projects VALUES (?, ?, ?)", (org, project, time.time()))
+    # Projects come into being on first use too, not only through the Project service.
+    conn.execute(
+        "INSERT OR IGNORE INTO projects (org, name, created_at, display_name) VALUES (?, ?, ?, ?)",
+        (org, project, time.time(), project),
+    )
 
 
 def _get_task(conn: sqlite3.Connection, org: str, project: str, domain: str, name: str, version: str) -> TaskRow | None:

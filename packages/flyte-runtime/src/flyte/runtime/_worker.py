@@ -1,0 +1,335 @@
+"""A warm worker ("zygote") for a backend that runs many actions: it imports the runtime once, then
+forks a fresh child per action that runs the ``a0`` console script exactly as a new process would.
+
+A new ``a0`` process spends most of its ~0.5 s importing Python modules. This process pays that
+once; each fork starts from the same clean, just-imported state, so nothing one action does (a
+crash, a module global, an environment variable, a leaked thread) reaches the next one. The
+backend starts it with the task's interpreter and environment, for the script the task would run::
+
+    python -c "import sys; sys.path[0] = sys.argv.pop(1); from flyte.runtime._worker import main; main()" DIR
+
+``DIR`` is the folder of the ``a0`` script (what ``sys.path[0]`` is in a fresh ``a0`` process).
+It speaks JSON lines over stdin / stdout:
+
+- it sends ``{"ready": true, "pid": P}`` once imported, or ``{"ready": false, "error": ...}``;
+- ``{"op": "start", "id": N, "argv": [...], "env": {...}, "cwd": D, "stdout": F, "stderr": F}``
+  forks a child that becomes a session leader (so one ``killpg(pid)`` reaches all it starts),
+  sends ``{"id": N, "pid": P}`` once the child is in its own session (or ``{"id": N, "error": ...}``),
+  and ``{"id": N, "exit": CODE}`` when it ends (a negative code is the signal that killed it);
+- ``{"op": "stop"}`` kills every child's process group and exits; end of input (the backend
+  died) stops taking work and exits once the running children have ended, as they would have
+  outlived a backend that started them as processes.
+
+Forking is safe only with a single thread: the worker never starts one, checks before each fork,
+and refuses to fork if an import started one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import gc
+import importlib
+import json
+import os
+import pkgutil
+import runpy
+import select
+import selectors
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from typing import Any
+
+# What an `a0` run may import before it reaches the task's own code: importing it here is the time
+# every forked action saves. Packages are imported with every submodule (they load lazily).
+PREIMPORT = (
+    "asyncio",
+    "concurrent.futures.thread",
+    "ctypes",
+    "importlib.metadata",
+    "tarfile",
+    "zipfile",
+    "cloudpickle",
+    "google.protobuf",
+    # The remote controller's client: importing it opens no channel and starts no thread.
+    "grpc",
+    "grpc.aio",
+)
+PREIMPORT_PACKAGES = (
+    "flyteidl2.core",
+    "flyteidl2.task",
+    "flyte.errors",
+    "flyte.models",
+    "flyte.storage",
+    "flyte.types",
+    "flyte.io",
+    "flyte.runtime",
+    "flyte.remote",
+    "flyte.config",
+    "flyte.syncify",
+)
+READY_TIMEOUT_SECONDS = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _threads() -> int:
+    """Threads of this process, native ones included (a Python-level count misses grpc's)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+class Worker:
+    """The fork server: one instance per process, driven by ``serve()``."""
+
+    def __init__(self, requests: int, replies: int):
+        self._requests = requests
+        self._replies = replies
+        self._children: dict[int, int] = {}  # pid -> request id
+        self._buffer = b""
+        self._closing = False
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        os.set_blocking(self._wake_r, False)
+        # What a fresh process has, restored in each child before it runs anything.
+        self._sigint = signal.getsignal(signal.SIGINT)
+        self._tempdir = tempfile.tempdir
+        self._selector = selectors.DefaultSelector()
+        self._pid = os.getpid()
+
+    # ------------------------------------------------------------------ protocol
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self._replies < 0:
+            return
+        data = (json.dumps(message) + "\n").encode()
+        try:
+            while data:
+                data = data[os.write(self._replies, data) :]
+        except OSError:
+            # The backend is gone (EPIPE): nobody to tell, but the running children may finish.
+            self._replies = -1
+
+    def serve(self) -> None:
+        signal.set_wakeup_fd(self._wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self._selector.register(self._requests, selectors.EVENT_READ)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        while not (self._closing and not self._children):
+            for key, _ in self._selector.select():
+                if key.fd == self._wake_r:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._wake_r, 4096)
+                else:
+                    self._read_requests()
+            self._reap()
+
+    def _read_requests(self) -> None:
+        chunk = os.read(self._requests, 1 << 20)
+        if not chunk:
+            # The backend is gone: take no more work, let the running actions finish.
+            self._closing = True
+            self._selector.unregister(self._requests)
+            return
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            if line.strip():
+                self._handle(json.loads(line))
+
+    def _handle(self, request: dict[str, Any]) -> None:
+        if request.get("op") == "stop":
+            for pid in list(self._children):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+            self._closing = True
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(self._requests)
+            return
+        ident = request["id"]
+        threads = _threads()
+        if threads != 1:
+            self.send({"id": ident, "error": f"the worker has {threads} threads; forking it is not safe"})
+            return
+        try:
+            pid = self._fork(request)
+        except OSError as e:
+            self.send({"id": ident, "error": f"fork failed: {e}"})
+            return
+        self._children[pid] = ident
+        self.send({"id": ident, "pid": pid})
+
+    def _fork(self, request: dict[str, Any]) -> int:
+        ready_r, ready_w = os.pipe()
+        # Whatever is buffered now would be written again by every child.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: it never returns
+            os.close(ready_r)
+            self._child(request, ready_w)
+        os.close(ready_w)
+        # The backend may kill the child's group as soon as it hears the pid: wait until that
+        # group exists (the child writes once in its session, or closes the pipe by dying).
+        with contextlib.suppress(OSError):
+            if select.select([ready_r], [], [], READY_TIMEOUT_SECONDS)[0]:
+                os.read(ready_r, 1)
+        os.close(ready_r)
+        return pid
+
+    def _reap(self) -> None:
+        while self._children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            ident = self._children.pop(pid, None)
+            if ident is not None:
+                self.send({"id": ident, "exit": os.waitstatus_to_exitcode(status)})
+
+    # ------------------------------------------------------------------ the child
+
+    def _child(self, request: dict[str, Any], ready: int) -> None:
+        code = 1
+        try:
+            os.setsid()
+            _die_with_parent(self._pid)
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, self._sigint)
+            self._selector.close()
+            for fd in (self._requests, self._replies, self._wake_r, self._wake_w):
+                if fd >= 0:
+                    os.close(fd)
+            _redirect(0, os.devnull, os.O_RDONLY)
+            _redirect(1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            _redirect(2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+            os.write(ready, b"1")
+            os.close(ready)
+            os.chdir(request["cwd"])
+            os.environ.clear()
+            os.environ.update(request["env"])
+            time.tzset()
+            tempfile.tempdir = self._tempdir  # gettempdir() caches; TMPDIR may differ
+            code = _run_script(request["argv"])
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                traceback.print_exc()
+        finally:
+            with contextlib.suppress(BaseException):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+
+
+def _redirect(fd: int, path: str, flags: int) -> None:
+    opened = os.open(path, flags, 0o666)
+    if opened != fd:
+        os.dup2(opened, fd)
+        os.close(opened)
+
+
+def _die_with_parent(parent: int) -> None:
+    """If the worker dies, its children die too: nobody is left who could report how they ended."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the worker died before the call above
+        os._exit(1)
+
+
+def _run_script(argv: list[str]) -> int:
+    """Run ``argv[0]`` (a Python script) as ``__main__``, then exit the way the interpreter would."""
+    sys.argv = list(argv)
+    code = 0
+    try:
+        runpy.run_path(argv[0], run_name="__main__")
+    except SystemExit as e:
+        code = _exit_code(e.code)
+    except KeyboardInterrupt:
+        traceback.print_exc()
+        code = 128 + signal.SIGINT
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        code = 1
+    # Interpreter shutdown: non-daemon threads are joined, then atexit callbacks run.
+    with contextlib.suppress(Exception):
+        threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    return code
+
+
+def _exit_code(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    with contextlib.suppress(Exception):
+        print(value, file=sys.stderr)
+    return 1
+
+
+def _preimport() -> list[str]:
+    """Import what an ``a0`` run needs; returns what failed (the child imports it, or fails, itself)."""
+    failed = []
+
+    def load(name: str) -> Any:
+        try:
+            return importlib.import_module(name)
+        except Exception as e:
+            failed.append(f"{name}: {type(e).__name__}: {e}")
+            return None
+
+    for name in PREIMPORT:
+        load(name)
+    for name in PREIMPORT_PACKAGES:
+        package = load(name)
+        for info in pkgutil.walk_packages(getattr(package, "__path__", []), name + "."):
+            load(info.name)
+    # Parsing a0's command line compiles argparse's patterns into `re`'s cache: once, here.
+    a0 = sys.modules.get("flyte.runtime._a0")
+    with contextlib.suppress(BaseException):
+        a0.parse_args(["--inputs", "i", "--outputs-path", "o", "--tgz", "t", "--resolver", "r", "mod", "m"])  # type: ignore[union-attr]
+    # Every a0 run that converts a value loads the type plugins first (an entry-point scan).
+    types_plugins = sys.modules.get("flyte.types._plugins")
+    if types_plugins is not None:
+        try:
+            types_plugins.load_type_plugins()
+        except Exception as e:
+            failed.append(f"type plugins: {type(e).__name__}: {e}")
+    return failed
+
+
+def main() -> None:
+    """Entry point: keep the protocol's descriptors, import the runtime, then serve requests."""
+    # Our protocol moves off fds 0 / 1, so a stray print at import time cannot corrupt it.
+    requests, replies = os.dup(0), os.dup(1)
+    _redirect(0, os.devnull, os.O_RDONLY)
+    os.dup2(2, 1)
+    worker = Worker(requests, replies)
+    failed = _preimport()
+    for line in failed:
+        print(f"flyte warm worker: not preimported: {line}", file=sys.stderr)
+    threads = _threads()
+    if threads != 1:
+        worker.send({"ready": False, "error": f"importing the runtime started {threads - 1} thread(s)"})
+        return
+    # Objects that exist now are never collected: the GC does not touch (and copy) their pages.
+    gc.collect()
+    gc.freeze()
+    worker.send({"ready": True, "pid": os.getpid(), "modules": len(sys.modules)})
+    worker.serve()
+
+
+if __name__ == "__main__":
+    main()
