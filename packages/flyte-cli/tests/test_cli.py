@@ -129,3 +129,18 @@ def test_the_console_script_is_installed():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "verb-noun" in result.stdout
+
+
+def test_deploy_dry_run_needs_no_backend(tmp_path):
+    # No endpoint anywhere (the fixture clears env and HOME): a dry run still builds every spec,
+    # and starts no server, since it contacts none.
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "wf.py").write_text(
+        "import flyte\nenv = flyte.TaskEnvironment('dry')\n\n@env.task\ndef double(x: int) -> int:\n    return 2 * x\n"
+    )
+    result = flyte("-of", "json", "deploy", "--dry-run", "--version", "v1", str(project / "wf.py"), "dry")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [(r["task"], r["version"]) for r in rows] == [("dry.double", "v1")]
+    assert not (tmp_path / "home" / ".flyte" / "server").exists()

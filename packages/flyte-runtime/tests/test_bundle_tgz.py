@@ -283,3 +283,26 @@ def test_bundle_of_2000_files_builds_in_under_a_second(tmp_path: Path) -> None:
     assert bundle.file_count == 2001
     # About 0.3 s on a quiet 2-core machine.
     assert min(timings) < 1.0, f"building 2,000 files took {min(timings):.2f}s at best"
+
+
+def test_a_file_deleted_after_the_walk_is_left_out(tmp_path, monkeypatch):
+    # The race (a server removing its server.json while a run bundles the folder it sits in)
+    # cannot be timed for real, so the walk is made to list one file that is then deleted.
+    from flyte.runtime._bundle import _tgz
+
+    root = write_project(tmp_path / "proj")
+    (root / "server.json").write_text("{}")
+    walk = _tgz.list_source_files
+
+    def walk_then_delete(*args, **kwargs):
+        files = walk(*args, **kwargs)
+        (root / "server.json").unlink()
+        return files
+
+    monkeypatch.setattr(_tgz, "list_source_files", walk_then_delete)
+    bundle = build_tgz_bundle(root, tmp_path / "out")
+    with tarfile.open(bundle.path) as tar:
+        names = tar.getnames()
+    assert "server.json" not in names
+    assert "main.py" in names
+    assert bundle.file_count == len(names) == len(PROJECT)

@@ -18,8 +18,6 @@ from flyte.cli._run import load_module
 
 # Folders a recursive deploy never enters: tooling, environments and caches, not user code.
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "build", "dist"})
-# Where a dry run says its specs would go: it contacts no backend, so none needs to exist.
-_DRY_RUN_ENDPOINT = "localhost:8090"
 
 
 def python_files(folder: Path) -> list[Path]:
@@ -116,7 +114,7 @@ def deploy(
     if dry_run:
         cfg = obj.config
         backend = Backend(
-            cfg.platform.endpoint or _DRY_RUN_ENDPOINT,
+            cfg.platform.endpoint or "",  # a dry run contacts no backend, so none needs to exist
             cfg.platform.insecure,
             cfg.task.org,
             project or cfg.task.project,

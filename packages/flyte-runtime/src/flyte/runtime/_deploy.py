@@ -231,6 +231,15 @@ def session_for(project: str | None = None, domain: str | None = None) -> Sessio
     return session
 
 
+def _offline_session() -> Session:
+    """The scope a dry run builds specs in when no backend is configured: it contacts none."""
+    from flyte.remote._session import Session
+
+    state = current_state()
+    scope = {k: v for k, v in (("org", state.org), ("project", state.project), ("domain", state.domain)) if v}
+    return Session(endpoint="", insecure=state.insecure, **scope)
+
+
 def _environments(envs: Iterable[TaskEnvironment]) -> list[TaskEnvironment]:
     """``envs`` and everything they depend on, each once, dependencies first."""
     seen: dict[str, TaskEnvironment] = {}
@@ -261,7 +270,7 @@ async def deploy(*envs: TaskEnvironment, version: str | None = None, dry_run: bo
     """
     if not envs:
         raise DeploymentError("flyte.deploy needs at least one TaskEnvironment")
-    session = session_for()
+    session = _offline_session() if dry_run and not current_state().endpoint else session_for()
     all_envs = _environments(envs)
     tasks = [t for env in all_envs for t in env.tasks.values()]
     if not tasks:

@@ -71,20 +71,27 @@ def build_tgz_bundle(root: Path, out_dir: Path, *, extra_ignores: Iterable[str] 
     files = list_source_files(root, extra_ignores=extra_ignores, skip=[out_dir])
     with ContentAddressedWriter(out_dir) as out:
         with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for source in files:
-                _add(tar, source)
+            added = sum(_add(tar, source) for source in files)
         path, digest, size = out.commit(TGZ_SUFFIX)
-    return TgzBundle(path=path, digest=digest, file_count=len(files), size=size)
+    return TgzBundle(path=path, digest=digest, file_count=added, size=size)
 
 
-def _add(tar: tarfile.TarFile, source: SourceFile) -> None:
+def _add(tar: tarfile.TarFile, source: SourceFile) -> bool:
+    """Archive ``source``; False when it was deleted after the walk listed it (a server's
+    ``server.json``, an editor's swap file): what no longer exists is not part of the source."""
     info = tarfile.TarInfo(source.arcname)
     info.mtime = _EPOCH
     info.mode = 0o755 if source.executable else 0o644
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     try:
-        with open(source.path, "rb") as f:
+        f = open(source.path, "rb")  # noqa: SIM115 - closed below; the except must not cover the copy's errors
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise CodeBundleError(f"cannot bundle {source.arcname}: {e.strerror or e}") from e
+    try:
+        with f:
             # The size comes from the open file: a file replaced between the walk and now is
             # archived as it is when read, never with a stale length.
             info.size = os.fstat(f.fileno()).st_size
@@ -93,3 +100,4 @@ def _add(tar: tarfile.TarFile, source: SourceFile) -> None:
         # tarfile raises a bare OSError when the file shrinks while it is copied.
         reason = e.strerror or str(e)
         raise CodeBundleError(f"cannot bundle {source.arcname}: {reason}") from e
+    return True
