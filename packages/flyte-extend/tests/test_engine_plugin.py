@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import socketserver
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -24,6 +29,7 @@ from flyte.extend import (
     TaskPluginRegistry,
     ctx,
 )
+from flyte.extend._engine import DEFAULT_IDLE_TIMEOUT_S, IDLE_TIMEOUT_ENV
 from flyte.extend.testing import PluginConformance
 from flyte.runtime import TaskEnvironment, run
 
@@ -127,8 +133,12 @@ def flyte_ctx_data() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def no_engine_left_running():
+    """Tests start with no echo engine and stop-at-once semantics unless they ask for an idle time."""
+    local_echo.idle_timeout = 0
     yield
-    assert local_echo.users == 0, "a test left the echo engine running"
+    assert local_echo.users == 0, "a test left the echo engine in use"
+    local_echo.idle_timeout = None
+    local_echo.shutdown()
 
 
 # LocalEngine ---------------------------------------------------------------------------------
@@ -174,6 +184,188 @@ def test_check_refuses_a_config_before_anything_starts():
 def test_releasing_more_than_acquired_is_an_error():
     with pytest.raises(RuntimeError, match="released more often than acquired"):
         local_echo.release()
+
+
+# Reuse between tasks ---------------------------------------------------------------------------
+@env.task
+def server_port(text: str) -> int:
+    return flyte_ctx_data()["echo"].port
+
+
+def test_an_idle_engine_is_reused_by_the_next_task_with_the_same_config():
+    local_echo.idle_timeout = 30
+    starts = local_echo.starts
+    first = run(server_port, text="a").outputs()[0]
+    assert (local_echo.running, local_echo.users) == (True, 0)  # idle, waiting for the next task
+    second = run(server_port, text="b").outputs()[0]
+    assert first == second
+    assert local_echo.starts - starts == 1
+    assert local_echo.handle is not None
+    assert local_echo.handle.echo("up") == "up"
+
+
+def test_an_idle_engine_restarts_for_a_task_configured_differently():
+    local_echo.idle_timeout = 30
+    first = run(server_port, text="a").outputs()[0]
+    stops = local_echo.stops
+    other = server_port.override(plugin_config=Echo(greeting="bonjour"))
+    second = run(other, text="b").outputs()[0]
+    assert second != first
+    assert local_echo.stops - stops == 1
+
+
+def test_a_busy_engine_is_shared_by_a_task_configured_differently(caplog):
+    with local_echo.hold(Echo()) as held:
+        other = server_port.override(plugin_config=Echo(greeting="bonjour"))
+        assert run(other, text="b").outputs()[0] == held.port
+    assert "shares it" in caplog.text
+
+
+def test_an_idle_engine_stops_when_its_timeout_passes():
+    local_echo.idle_timeout = 0.2
+    handle = local_echo.acquire(Echo())
+    local_echo.release()
+    assert local_echo.running
+    deadline = time.monotonic() + 10
+    while local_echo.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not local_echo.running
+    with pytest.raises(ConnectionError):  # refused, or reset by the closing server
+        handle.echo("gone")
+
+
+def test_a_task_arriving_within_the_timeout_cancels_the_stop():
+    local_echo.idle_timeout = 0.3
+    handle = local_echo.acquire(Echo())
+    local_echo.release()
+    with local_echo.hold(Echo()) as again:
+        time.sleep(0.6)  # longer than the timeout: the cancelled timer must not stop it
+        assert again is handle
+        assert handle.echo("still") == "still"
+
+
+def test_the_idle_timeout_comes_from_the_environment(monkeypatch):
+    local_echo.idle_timeout = None
+    monkeypatch.setenv(IDLE_TIMEOUT_ENV, "2.5")
+    assert local_echo.timeout() == 2.5
+    monkeypatch.setenv(IDLE_TIMEOUT_ENV, "soon")
+    assert local_echo.timeout() == DEFAULT_IDLE_TIMEOUT_S
+    monkeypatch.delenv(IDLE_TIMEOUT_ENV)
+    assert local_echo.timeout() == DEFAULT_IDLE_TIMEOUT_S
+    local_echo.idle_timeout = -1
+    assert local_echo.timeout() == 0
+
+
+def test_shutdown_stops_an_idle_engine_but_not_a_busy_one():
+    local_echo.idle_timeout = 30
+    with local_echo.hold(Echo()):
+        assert local_echo.shutdown() is False
+        assert local_echo.running
+    assert local_echo.shutdown() is True
+    assert not local_echo.running
+    assert local_echo.shutdown() is False
+
+
+def test_keep_alive_holds_a_running_engine_and_starts_none():
+    starts = local_echo.starts
+    with local_echo.keep_alive() as nothing:
+        assert nothing is None
+    assert local_echo.starts == starts
+    local_echo.idle_timeout = 30
+    handle = local_echo.acquire(Echo())
+    local_echo.release()
+    with local_echo.keep_alive() as kept:
+        assert kept is handle
+        assert local_echo.users == 1
+        assert local_echo.shutdown() is False
+    assert local_echo.users == 0
+
+
+def test_an_idle_engine_stops_when_the_process_exits(tmp_path):
+    marker = tmp_path / "stopped"
+    script = textwrap.dedent(
+        f"""
+        from flyte.extend import LocalEngine
+
+        class Marker(LocalEngine[str, str]):
+            name = "marker"
+            def start(self, config):
+                return config
+            def stop(self, handle):
+                open({str(marker)!r}, "w").write(handle)
+
+        engine = Marker()
+        engine.idle_timeout = 3600
+        engine.acquire("bye")
+        engine.release()
+        assert engine.running
+        """
+    )
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, env={**os.environ})
+    assert marker.read_text() == "bye"
+    assert time.monotonic() - started < 30  # the idle timer did not keep the process alive
+
+
+class ThreadRecorder(LocalEcho):
+    """Records the threads its start and stop ran on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[threading.Thread] = []
+
+    def start(self, config: Echo) -> EchoServer:
+        self.threads.append(threading.current_thread())
+        return super().start(config)
+
+    def stop(self, handle: EchoServer) -> None:
+        self.threads.append(threading.current_thread())
+        super().stop(handle)
+
+
+def test_starts_and_stops_run_on_one_engine_thread_that_outlives_the_run():
+    # Processes an engine launches can die with the thread that launched them (Ray's do): the
+    # thread must not be a run's short-lived worker thread.
+    recorder = ThreadRecorder()
+    recorder.idle_timeout = 30
+
+    @dataclass(kw_only=True)
+    class RecordedTask(EchoTask):
+        engine: ClassVar[LocalEngine[Any, Any]] = recorder
+
+    task = RecordedTask(name="recorded", interface=shout.interface, func=shout.func, plugin_config=Echo())
+    assert run(task, text="a").outputs()[0] == "A"
+    (started_on,) = recorder.threads
+    assert started_on is not threading.current_thread()
+    assert started_on.is_alive()  # the run and its worker threads are gone; the engine thread is not
+    assert run(task, text="b").outputs()[0] == "B"
+    assert recorder.shutdown()
+    assert recorder.threads == [started_on, started_on]
+
+
+class Tuned(LocalEcho):
+    """An engine whose running instance serves any greeting, applied live by attach()."""
+
+    def serves(self, handle: EchoServer, running: Echo, wanted: Echo) -> bool:
+        return running.broken == wanted.broken
+
+    def attach(self, handle: EchoServer, config: Echo) -> None:
+        self.attached.append(config.greeting)
+
+    attached: ClassVar[list[str]] = []
+
+
+def test_serves_and_attach_let_an_engine_adapt_instead_of_restarting():
+    tuned = Tuned()
+    tuned.idle_timeout = 30
+    try:
+        with tuned.hold(Echo("a")) as first:
+            pass
+        with tuned.hold(Echo("b")) as second:
+            assert second is first
+        assert (tuned.starts, Tuned.attached) == (1, ["b"])
+    finally:
+        tuned.shutdown()
 
 
 # EngineTaskTemplate through local runs --------------------------------------------------------

@@ -3,8 +3,8 @@
 It relays HTTP/1.1 byte streams between a client and an upstream server, parsing only the
 request framing so that it can count requests. For the next requests whose method and path
 match, it answers a planned fault instead of forwarding: an HTTP 500/503/403 with an S3 error
-body, a TCP reset, or a stall (no answer until the proxy stops, so the client's read timeout
-fires).
+body, a TCP reset, a stall (no answer until the proxy stops, so the client's read timeout
+fires), or a lost response (the request reaches the server, the client gets a reset).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _ERRORS = {
 
 @dataclass
 class Fault:
-    action: str  # "500", "503", "403", "reset" or "stall"
+    action: str  # "500", "503", "403", "reset", "stall" or "lose-response"
     count: int
     match: Callable[[str, str], bool] = field(default=lambda method, path: True)
 
@@ -43,6 +43,8 @@ class FaultProxy:
         self._server: asyncio.base_events.Server | None = None
         self._lock = threading.Lock()
         self.port = 0
+        self.open_connections = 0
+        self.peak_connections = 0  # most client connections open at once since the last reset()
 
     # -------------------------------------------------------------- control (test thread)
 
@@ -77,6 +79,7 @@ class FaultProxy:
         with self._lock:
             self.faults.clear()
             self.log.clear()
+            self.peak_connections = self.open_connections
 
     def actions(self) -> list[str]:
         with self._lock:
@@ -96,6 +99,16 @@ class FaultProxy:
             return action
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        with self._lock:
+            self.open_connections += 1
+            self.peak_connections = max(self.peak_connections, self.open_connections)
+        try:
+            await self._relay(client_r, client_w)
+        finally:
+            with self._lock:
+                self.open_connections -= 1
+
+    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         upstream_r, upstream_w = await asyncio.open_connection(*self.upstream)
         pump = asyncio.ensure_future(self._pump(upstream_r, client_w))
         try:
@@ -103,6 +116,14 @@ class FaultProxy:
                 head = await client_r.readuntil(b"\r\n\r\n")
                 method, path = head.split(b" ", 2)[:2]
                 action = self._decide(method.decode(), path.decode())
+                if action == "lose-response":
+                    # The server gets and carries out the request; its answer never arrives.
+                    pump.cancel()
+                    upstream_w.write(head)
+                    await self._relay_body(head, client_r, upstream_w)
+                    await upstream_r.readuntil(b"\r\n\r\n")
+                    await self._fault("reset", client_w)
+                    return
                 if action != "forward":
                     await self._fault(action, client_w)
                     return

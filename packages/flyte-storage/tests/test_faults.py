@@ -5,6 +5,7 @@ one that retrying cannot fix, leaves no object behind and names the URI."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
@@ -97,6 +98,21 @@ async def test_a_multipart_upload_survives_a_failed_part(
     assert Path(await storage.get(uri, str(tmp_path / "back.bin"))).read_bytes() == data
 
 
+async def test_a_multipart_upload_whose_completion_answer_is_lost_is_retried_not_reported_missing(
+    fault_proxy_s3: Any, s3_server: Any, tmp_path: Path, backends: Any
+) -> None:
+    # The server completes the upload but the answer is lost: s3fs then aborts an upload that no
+    # longer exists (NoSuchUpload). That is the lost answer's consequence, a transient failure to
+    # retry, not a missing object.
+    backends.apply(s3=s3_server.config(endpoint=f"http://127.0.0.1:{fault_proxy_s3.port}", part_size=5 * 2**20))
+    data = os.urandom(11 * 2**20)
+    (tmp_path / "big.bin").write_bytes(data)
+    fault_proxy_s3.inject("lose-response", 1, lambda m, p: m == "POST" and "uploadId=" in p)
+    uri = await storage.put(str(tmp_path / "big.bin"), "s3://contract/faults/multipart-lost.bin")
+    assert "lose-response" in fault_proxy_s3.actions()
+    assert Path(await storage.get(uri, str(tmp_path / "back.bin"))).read_bytes() == data
+
+
 async def test_access_denied_fails_at_once_without_retrying(fault_proxy_s3: Any, tmp_path: Path) -> None:
     # moto does not check credentials, so the proxy answers as S3 does for a refused key.
     src = tmp_path / "f.bin"
@@ -134,3 +150,35 @@ async def test_a_hostile_key_cannot_escape_the_download_folder(s3_server: Any, t
         await storage.get("s3://contract/hostile", str(target), recursive=True)
     assert not target.exists()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+async def test_a_folder_transfer_keeps_max_concurrency_files_in_flight(
+    fault_proxy_s3: Any, s3_server: Any, tmp_path: Path, backends: Any
+) -> None:
+    # botocore pools 10 connections unless told otherwise: the folder transfer must really run
+    # max_concurrency files at once, and never more.
+    backends.apply(s3=s3_server.config(endpoint=f"http://127.0.0.1:{fault_proxy_s3.port}", max_concurrency=24))
+    src = tmp_path / "many"
+    for i in range(60):
+        (src / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
+        (src / f"d{i % 3}" / f"f{i:02d}.txt").write_bytes(b"x" * i)
+    fault_proxy_s3.reset()
+    await storage.put(str(src), "s3://contract/concurrency/many", recursive=True)
+    assert 10 < fault_proxy_s3.peak_connections <= 24
+    fault_proxy_s3.reset()
+    back = tmp_path / "back"
+    await storage.get("s3://contract/concurrency/many", str(back), recursive=True, max_concurrency=12)
+    assert fault_proxy_s3.peak_connections <= 13  # 12 transfers, and the listing's connection at most
+    assert sorted(p.relative_to(back) for p in back.rglob("*.txt")) == sorted(
+        p.relative_to(src) for p in src.rglob("*.txt")
+    )
+
+
+async def test_the_first_files_of_a_folder_share_one_filesystem(s3_server: Any) -> None:
+    from flyte.storage._backends import filesystem_for_config
+    from flyte.storage._uri import parse
+
+    config = s3_server.config(max_concurrency=7)  # used by no other test: nothing is cached for it yet
+    location = parse("s3://contract/shared")
+    built = await asyncio.gather(*(filesystem_for_config(location, config) for _ in range(16)))
+    assert len({id(fs) for fs in built}) == 1

@@ -120,3 +120,30 @@ def test_errors_belong_to_the_flyte_hierarchy() -> None:
     assert issubclass(storage.StorageBackendMissingError, flyte.errors.InitializationError)
     for cls in (storage.StorageNotFoundError, storage.InvalidStoragePathError, storage.StorageUnavailableError):
         assert issubclass(cls, storage.StorageError)
+
+
+def test_a_failed_abort_of_a_vanished_upload_is_judged_by_the_failure_that_caused_it() -> None:
+    # s3fs aborts a multipart upload when a step fails; if the step had in fact completed the
+    # upload (its answer was lost), the abort fails with NoSuchUpload, raised with the real
+    # failure as its context. Judged by the NoSuchUpload it would be a "not found", never retried.
+    import aiohttp
+    from s3fs.errors import translate_boto_error
+
+    def failed_upload() -> BaseException:
+        try:
+            try:
+                raise aiohttp.ServerDisconnectedError()
+            except aiohttp.ServerDisconnectedError:
+                try:
+                    error = {"Code": "NoSuchUpload", "Message": "The specified upload does not exist."}
+                    meta = {"HTTPStatusCode": 404}
+                    raise ClientError({"Error": error, "ResponseMetadata": meta}, "AbortMultipartUpload")
+                except ClientError as e:
+                    raise translate_boto_error(e) from e
+        except Exception as e:
+            return e
+        raise AssertionError("unreachable")
+
+    exc = failed_upload()
+    assert isinstance(exc, FileNotFoundError)
+    assert classify(exc) is Failure.TRANSIENT

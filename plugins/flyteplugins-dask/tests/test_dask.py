@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Callable
 from functools import reduce
 from typing import Any, ClassVar
@@ -102,22 +103,88 @@ class TestOnALocalCluster:
         assert address.startswith("tcp://127.0.0.1:")
 
 
-def test_a_task_starts_a_cluster_sized_from_its_config_and_stops_it_after():
-    assert not local_dask.running
+@pytest.fixture
+def no_cluster():
+    """A test that starts from no running cluster (an idle one from an earlier test is stopped)."""
+    assert local_dask.users == 0
+    local_dask.shutdown()
+    yield
+    local_dask.idle_timeout = None
+
+
+@pytest.mark.usefixtures("no_cluster")
+def test_a_task_starts_a_cluster_sized_from_its_config_and_it_stays_idle_for_the_next():
+    local_dask.idle_timeout = 60
     total, workers = run(map_reduce, n=10).outputs()
     assert (total, workers) == (285, 2)
-    assert not local_dask.running
+    assert local_dask.running
+    assert local_dask.users == 0
+    assert local_dask.handle is not None
+    assert local_dask.handle.cluster is not None
+    address = local_dask.handle.cluster.scheduler_address
+    assert dask.config.get("scheduler-address", None) == address
+    assert local_dask.shutdown()
     assert dask.config.get("scheduler-address", None) is None  # the setting it made is undone
 
 
+@env.task
+def scheduler_address() -> str:
+    return str(client().scheduler.address)
+
+
+@pytest.mark.usefixtures("no_cluster")
+def test_the_next_task_reuses_the_idle_cluster_and_skips_its_start():
+    local_dask.idle_timeout = 60
+    started = time.perf_counter()
+    first = run(scheduler_address).outputs()[0]
+    first_s = time.perf_counter() - started
+    started = time.perf_counter()
+    second = run(scheduler_address).outputs()[0]
+    second_s = time.perf_counter() - started
+    assert second == first
+    assert second_s < first_s / 2, (first_s, second_s)
+
+
+@pytest.mark.usefixtures("no_cluster")
+def test_a_different_worker_count_starts_a_new_cluster_and_images_do_not():
+    local_dask.idle_timeout = 60
+    first = run(scheduler_address).outputs()[0]
+    same_size = Dask(scheduler=Scheduler(image="img:2"), workers=WorkerGroup(number_of_workers=2, image="img:2"))
+    assert run(scheduler_address.override(plugin_config=same_size)).outputs()[0] == first
+    one_worker = Dask(workers=WorkerGroup(number_of_workers=1))
+    second = run(scheduler_address.override(plugin_config=one_worker)).outputs()[0]
+    assert second != first
+    assert local_dask.handle is not None
+    assert len(local_dask.handle.cluster.workers) == 1
+
+
+@pytest.mark.usefixtures("no_cluster")
+def test_with_no_idle_time_the_cluster_stops_after_the_task():
+    local_dask.idle_timeout = 0
+    assert run(map_reduce, n=3).outputs()[0] == 5
+    assert not local_dask.running
+    assert dask.config.get("scheduler-address", None) is None
+
+
+@pytest.mark.usefixtures("no_cluster")
 def test_an_already_configured_scheduler_is_used_instead_of_a_new_cluster():
+    local_dask.idle_timeout = 60
+    run(scheduler_address)  # our own cluster, left idle: a configured scheduler must still win
     with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
         with dask.config.set({"scheduler-address": cluster.scheduler_address}):
             total, address = run(with_plain_dask_api, n=4).outputs()
+            assert local_dask.shutdown()
+            # Stopping our connection leaves the user's setting alone.
+            assert dask.config.get("scheduler-address") == cluster.scheduler_address
         assert address == cluster.scheduler_address
         assert total == 14
+    # The `with` block restored the address of our cluster, stopped since: it is not used again.
+    assert run(scheduler_address).outputs()[0] != cluster.scheduler_address
+    assert local_dask.handle is not None
+    assert local_dask.handle.cluster is not None
 
 
+@pytest.mark.usefixtures("no_cluster")
 def test_a_scheduler_that_does_not_answer_is_a_system_error_naming_dask():
     unreachable = {"scheduler-address": "tcp://127.0.0.1:9", "distributed.comm.timeouts.connect": "1s"}
     with dask.config.set(unreachable), pytest.raises(RuntimeSystemError, match="dask engine failed to start") as info:

@@ -23,10 +23,13 @@ env = TaskEnvironment("ray-tests", plugin_config=CONFIG)
 @pytest.fixture(scope="module", autouse=True)
 def one_ray():
     """Ray starts once for the module (seconds); every task joins it, and it stops at the end."""
+    local_ray.shutdown()  # an idle Ray left by an earlier module
     assert not ray.is_initialized()
     with local_ray.hold(CONFIG) as held:
         yield held
-    assert not ray.is_initialized(), "the engine shuts Ray down when its last user releases it"
+    assert ray.is_initialized(), "the engine keeps Ray up, idle, for the next task"
+    assert local_ray.shutdown()
+    assert not ray.is_initialized()
     assert held.temp_dir is not None
     assert not os.path.exists(held.temp_dir)
 

@@ -6,7 +6,9 @@ its task class, the data its config serializes to, the errors it raises, image-b
 registration (``register_builder``, ``ImageBuilder``; builders also load from the entry point
 group ``flyte.plugins.image_builders``), a base for engines that
 run around a task's body (:class:`LocalEngine`, :class:`EngineTaskTemplate`), type-transformer
-registration, and a conformance kit in :mod:`flyte.extend.testing`.
+registration, DataFrame encoder/decoder registration (``DataFrameTransformerEngine.register``
+with the helpers that move an engine's dataset folders to and from the store:
+:func:`write_dataset`, :func:`local_dataset`), and a conformance kit in :mod:`flyte.extend.testing`.
 
 Names load from the distribution that owns them on first use (PEP 562), so importing this
 package costs nothing until a plugin touches a name.
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from flyte.errors import NonRecoverableError as NonRecoverableError
     from flyte.errors import RuntimeSystemError as RuntimeSystemError
     from flyte.errors import RuntimeUserError as RuntimeUserError
+    from flyte.extend._dataframes import local_dataset as local_dataset
+    from flyte.extend._dataframes import write_dataset as write_dataset
     from flyte.extend._engine import LocalEngine as LocalEngine
     from flyte.extend._engine_task import EngineTaskTemplate as EngineTaskTemplate
     from flyte.extend._resources import PRIMARY_CONTAINER_DEFAULT_NAME as PRIMARY_CONTAINER_DEFAULT_NAME
@@ -45,6 +49,11 @@ if TYPE_CHECKING:
     from flyte.imagebuild import ImageBuild as ImageBuild
     from flyte.imagebuild import ImageBuilder as ImageBuilder
     from flyte.imagebuild import register_builder as register_builder
+    from flyte.io import PARQUET as PARQUET
+    from flyte.io import DataFrame as DataFrame
+    from flyte.io import DataFrameDecoder as DataFrameDecoder
+    from flyte.io import DataFrameEncoder as DataFrameEncoder
+    from flyte.io import DataFrameTransformerEngine as DataFrameTransformerEngine
     from flyte.models import PodTemplate as PodTemplate
     from flyte.models import Resources as Resources
     from flyte.models import SerializationContext as SerializationContext
@@ -59,12 +68,17 @@ if TYPE_CHECKING:
 # Public name -> the module that owns it.
 _EXPORTS = {
     "AsyncFunctionTaskTemplate": "flyte.runtime",
+    "DataFrame": "flyte.io",
+    "DataFrameDecoder": "flyte.io",
+    "DataFrameEncoder": "flyte.io",
+    "DataFrameTransformerEngine": "flyte.io",
     "EngineTaskTemplate": "flyte.extend._engine_task",
     "Image": "flyte.imagebuild",
     "ImageBuild": "flyte.imagebuild",
     "ImageBuilder": "flyte.imagebuild",
     "LocalEngine": "flyte.extend._engine",
     "NonRecoverableError": "flyte.errors",
+    "PARQUET": "flyte.io",
     "PRIMARY_CONTAINER_DEFAULT_NAME": "flyte.extend._resources",
     "PodTemplate": "flyte.models",
     "Resources": "flyte.models",
@@ -79,7 +93,9 @@ _EXPORTS = {
     "ctx": "flyte.runtime",
     "get_proto_extended_resources": "flyte.extend._resources",
     "get_proto_resources": "flyte.extend._resources",
+    "local_dataset": "flyte.extend._dataframes",
     "register_builder": "flyte.imagebuild",
+    "write_dataset": "flyte.extend._dataframes",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

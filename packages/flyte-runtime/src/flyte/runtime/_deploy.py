@@ -133,18 +133,27 @@ async def task_spec(
     task: TaskTemplate[Any, Any], session: Session, *, bundle_uri: str, module: str, variable: str, version: str
 ) -> TaskSpec:
     """The TaskSpec that makes a backend run ``task`` from the uploaded bundle."""
-    from flyte.models import TaskID, TaskSpec
+    from flyte.models import CodeBundle, SerializationContext, TaskID, TaskSpec
     from flyte.types import NativeInterface
 
     interface = NativeInterface.from_callable(task.func)  # type: ignore[attr-defined]
     env = task.parent_env
+    # What a plugin's custom_config() may consult: where the task goes and which code it runs.
+    sctx = SerializationContext(
+        version=version,
+        project=session.project,
+        domain=session.domain,
+        org=session.org or None,
+        code_bundle=CodeBundle(computed_version=version, tgz=bundle_uri),
+        root_dir=current_state().root_dir,
+    )
     return TaskSpec(
         TaskID(task.name, version, org=session.org, project=session.project, domain=session.domain),
         interface=interface.to_proto(),
         image=_image_uri(task),
         args=a0_args(bundle_uri, module, variable, version),
         task_type=task.task_type,
-        custom=task.custom_config(None),
+        custom=task.custom_config(sctx),
         resources=task.resources,
         retries=task.retries,
         timeout=task.timeout,

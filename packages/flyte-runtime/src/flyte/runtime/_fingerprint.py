@@ -59,5 +59,13 @@ def _feed(h: Any, value: Any) -> None:
         _feed(h, value.model_dump())
     else:
         # Anything else: its pickle, which is stable for the value types that define it sanely.
+        try:
+            data = pickle.dumps(value, protocol=5)
+        except Exception:
+            # A handle to live engine state (a Spark DataFrame, a socket, a lock) has no value to
+            # hash: its type stands in, so the name still depends on the task, the call sequence
+            # and the other inputs, and is the same when the parent replays.
+            h.update(f"unpicklable:{type(value).__module__}.{type(value).__qualname__}".encode())
+            return
         h.update(b"pickle:")
-        h.update(pickle.dumps(value, protocol=5))
+        h.update(data)

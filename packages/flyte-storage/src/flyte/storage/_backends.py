@@ -22,9 +22,16 @@ __all__ = ["close_filesystems", "filesystem", "filesystem_for_config"]
 # protocol -> (module that must import, extra that installs it)
 _BACKEND_MODULES: dict[str, tuple[str, str]] = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "abfs": ("adlfs", "abfs")}
 
-_instances: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, Storage], Any]] = (
-    weakref.WeakKeyDictionary()
-)
+
+class _LoopFilesystems:
+    """The filesystems built on one event loop, and the lock that builds each only once."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.by_key: dict[tuple[str, Storage], Any] = {}
+
+
+_instances: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopFilesystems] = weakref.WeakKeyDictionary()
 
 
 def _filesystem_class(location: Location) -> Any:
@@ -45,16 +52,24 @@ async def filesystem(location: Location) -> Any:
 
 async def filesystem_for_config(location: Location, config: Storage) -> Any:
     loop = asyncio.get_running_loop()
-    per_loop = _instances.setdefault(loop, {})
+    per_loop = _instances.get(loop)
+    if per_loop is None:
+        per_loop = _instances.setdefault(loop, _LoopFilesystems())
     key = (location.protocol, config)
-    fs = per_loop.get(key)
-    if fs is None:
-        cls = _filesystem_class(location)
-        # skip_instance_cache: fsspec's own cache is keyed by thread, not by loop, and would hand
-        # a filesystem bound to a closed loop to the next asyncio.run.
-        fs = cls(asynchronous=True, loop=loop, skip_instance_cache=True, **config.fsspec_kwargs())
-        await config.prepare_filesystem(fs)
-        per_loop[key] = fs
+    fs = per_loop.by_key.get(key)
+    if fs is not None:
+        return fs
+    # The first files of a folder transfer all ask at once: build one filesystem (one HTTP
+    # session, one connection pool) and let the others wait for it.
+    async with per_loop.lock:
+        fs = per_loop.by_key.get(key)
+        if fs is None:
+            cls = _filesystem_class(location)
+            # skip_instance_cache: fsspec's own cache is keyed by thread, not by loop, and would
+            # hand a filesystem bound to a closed loop to the next asyncio.run.
+            fs = cls(asynchronous=True, loop=loop, skip_instance_cache=True, **config.fsspec_kwargs())
+            await config.prepare_filesystem(fs)
+            per_loop.by_key[key] = fs
     return fs
 
 
@@ -64,8 +79,8 @@ async def close_filesystems() -> None:
     Call it before the loop ends (tests, short-lived scripts) to avoid "unclosed session"
     warnings; the next call on this loop builds fresh filesystems.
     """
-    per_loop = _instances.pop(asyncio.get_running_loop(), {})
-    for fs in per_loop.values():
+    per_loop = _instances.pop(asyncio.get_running_loop(), None)
+    for fs in per_loop.by_key.values() if per_loop is not None else ():
         await _close(fs)
 
 

@@ -168,6 +168,9 @@ class S3(Storage):
             "retries": {"total_max_attempts": 1, "mode": "standard"},
             "connect_timeout": self.connect_timeout,
             "read_timeout": self.read_timeout,
+            # botocore's pool holds 10 connections by default: without this, a folder transfer
+            # would run at most 10 files at once whatever max_concurrency says.
+            "max_pool_connections": max(self.max_concurrency, self.part_concurrency),
         }
         if self.addressing_style:
             config["s3"] = {"addressing_style": self.addressing_style}

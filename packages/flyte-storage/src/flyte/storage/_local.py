@@ -13,7 +13,8 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from flyte.storage._errors import InvalidStoragePathError, StorageNotFoundError
@@ -21,8 +22,10 @@ from flyte.storage._errors import InvalidStoragePathError, StorageNotFoundError
 __all__ = [
     "atomic_target",
     "copy_file",
+    "copy_files",
     "list_files",
     "make_dir",
+    "make_dirs",
     "prepare_parent",
     "random_local_directory",
     "random_local_path",
@@ -77,6 +80,34 @@ def copy_file(source: str, target: str, uri: str) -> None:
     """Copy one local file atomically (blocking: run it in a thread)."""
     with atomic_target(target, uri) as temp:
         shutil.copyfile(source, temp)
+
+
+def copy_files(pairs: Sequence[tuple[str, str]], stop: threading.Event) -> None:
+    """Copy each ``(source, target)`` atomically, in order, into folders that already exist
+    (blocking: run it in a thread). Stops early once ``stop`` is set; sets it on a failure."""
+    for source, target in pairs:
+        if stop.is_set():
+            return
+        temp = temp_sibling(target)
+        try:
+            shutil.copyfile(source, temp)
+            os.replace(temp, target)
+        except BaseException as e:
+            stop.set()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            if isinstance(e, IsADirectoryError):
+                raise InvalidStoragePathError(target, "is a directory; expected a file path to write") from None
+            raise
+
+
+def make_dirs(paths: Iterable[str], uri: str) -> None:
+    """Create each folder in ``paths`` (and its parents); refuse when a file is in the way."""
+    for path in sorted(set(paths)):
+        try:
+            os.makedirs(path, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise InvalidStoragePathError(uri, f"a parent of a target is a file, not a folder ({path})") from None
 
 
 def require_file(path: str, uri: str) -> None:

@@ -138,9 +138,21 @@ def _classify_one(exc: BaseException) -> Failure | None:
     return None
 
 
+def _original(exc: BaseException) -> BaseException:
+    """The failure to judge ``exc`` by. When an S3 multipart upload fails, s3fs aborts it; if the
+    upload is gone by then (the failed step had in fact completed it, as a CompleteMultipartUpload
+    whose answer timed out does), the abort's NoSuchUpload is raised with the real failure as its
+    context: judge and report that one, not a "not found" that would never be retried."""
+    links = list(_chain(exc))
+    for i, link in enumerate(links[:-1]):
+        if _code_of(link) == "NoSuchUpload":
+            return _original(links[i + 1])
+    return exc
+
+
 def classify(exc: BaseException) -> Failure:
     """What kind of failure ``exc`` is, looking through its causes (s3fs wraps botocore's)."""
-    for link in _chain(exc):
+    for link in _chain(_original(exc)):
         found = _classify_one(link)
         if found is not None:
             return found
@@ -157,7 +169,7 @@ def translate(exc: BaseException, uri: str, attempts: int) -> StorageError:
     if isinstance(exc, StorageError):
         return exc
     kind = classify(exc)
-    cause = _describe(exc)
+    cause = _describe(_original(exc))
     if kind is Failure.NOT_FOUND:
         return StorageNotFoundError(uri, f"does not exist ({cause})")
     if kind is Failure.DENIED:

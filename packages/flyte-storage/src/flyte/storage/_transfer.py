@@ -8,6 +8,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import threading
 from typing import Any
 
 from flyte.storage import _local
@@ -94,9 +95,12 @@ async def put(
     if recursive:
         await asyncio.to_thread(_local.require_dir, src.path, src.uri)
         relatives = await asyncio.to_thread(_local.list_files, src.path)
+        limit = _limit(max_concurrency, config_for(dst.protocol))
         if dst.is_local:
             _local.make_dir(dst.path, dst.uri)
-        limit = _limit(max_concurrency, config_for(dst.protocol))
+            pairs = [(os.path.join(src.path, rel), safe_join(dst.path, rel)) for rel in relatives]
+            await _copy_local_files(pairs, dst.uri, limit)
+            return dst.uri
         await run_bounded(relatives, lambda rel: _put_file(os.path.join(src.path, rel), dst.child(rel)), limit)
         return dst.uri
     await asyncio.to_thread(_local.require_file, src.path, src.uri)
@@ -115,6 +119,30 @@ async def _put_file(local_path: str, dst: Location) -> None:
     # Remote uploads are atomic on the store's side: a single PUT, or a multipart upload that s3fs
     # aborts when a part fails, so a failed attempt leaves no object behind.
     await retrying(lambda: fs._put_file(local_path, dst.path, **_upload_kwargs(config)), uri=dst.uri, config=config)
+
+
+# Small-file copies are system calls; beyond one thread per core the threads only contend for
+# the GIL (measured: 3,000 files on 2 cores, 2 threads 1.3x faster than one-by-one, 4 no better).
+_LOCAL_COPY_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+async def _copy_local_files(pairs: list[tuple[str, str]], dst_uri: str, limit: int) -> None:
+    """Copy a folder's files on local disk: the target folders are made once, then a few threads
+    each copy a share of the files (one thread hand-off per share, not per file)."""
+    await asyncio.to_thread(_local.make_dirs, (os.path.dirname(t) for _, t in pairs), dst_uri)
+    workers = max(1, min(limit, _LOCAL_COPY_THREADS, len(pairs)))
+    stop = threading.Event()
+    shares = [pairs[i::workers] for i in range(workers)]
+    try:
+        results = await asyncio.gather(
+            *(asyncio.to_thread(_local.copy_files, share, stop) for share in shares), return_exceptions=True
+        )
+    except asyncio.CancelledError:
+        stop.set()  # the threads finish the file in hand and stop
+        raise
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 # ---------------------------------------------------------------- get
@@ -158,6 +186,9 @@ async def get(
         targets = [(rel, safe_join(dst.path, rel)) for rel in relatives]
         await asyncio.to_thread(_local.make_dir, dst.path, dst.uri)
         limit = _limit(max_concurrency, config_for(src.protocol))
+        if src.is_local:
+            await _copy_local_files([(os.path.join(src.path, rel), t) for rel, t in targets], dst.uri, limit)
+            return dst.path
         await run_bounded(targets, lambda t: _get_file(src.child(t[0]), t[1], dst.uri), limit)
         return dst.path
     target = dst.path

@@ -32,6 +32,9 @@ class LocalRay(LocalEngine[RayJobConfig, RayRun]):
     machine's, no dashboard, a small object store and a private temp folder; or, with an address
     (``RayJobConfig.address`` or ``RAY_ADDRESS``), a connection to that cluster. A Ray this process
     already initialised is used as it is and left running.
+
+    Between tasks Ray stays up (``LocalEngine.idle_timeout``); the next task reuses it when it asks
+    for the same address or the same local sizes (CPUs, object store), and restarts it otherwise.
     """
 
     name = "ray"
@@ -67,6 +70,13 @@ class LocalRay(LocalEngine[RayJobConfig, RayRun]):
             shutil.rmtree(temp_dir, ignore_errors=True)
             raise
         return RayRun(owned=True, temp_dir=temp_dir)
+
+    def serves(self, handle: RayRun, running: RayJobConfig, wanted: RayJobConfig) -> bool:
+        if not handle.owned:  # a Ray this process initialised itself: used as it is
+            return True
+        if _address(running) != _address(wanted):
+            return False
+        return _address(wanted) is not None or _local_sizes(running) == _local_sizes(wanted)
 
     def stop(self, handle: RayRun) -> None:
         import ray

@@ -40,6 +40,11 @@ class LocalSpark(LocalEngine[Spark, SparkRun]):
     The first start launches the JVM (seconds); later starts in the same process reuse that JVM and
     take a fraction of a second. A session that already exists (made by the user, or by
     ``spark-submit`` when Spark launched this process) is used as it is and left running.
+
+    Between tasks the session stays up (``LocalEngine.idle_timeout``). The next task reuses it when
+    the session already has every static property the task asks for (master, ``spark.executor.*``,
+    ``hadoop_conf``, ...); properties Spark can change on a running session (``spark.sql.*`` ones)
+    are set on it for that task. Otherwise the idle session is stopped and a new one started.
     """
 
     name = "spark"
@@ -68,6 +73,28 @@ class LocalSpark(LocalEngine[Spark, SparkRun]):
     def stop(self, handle: SparkRun) -> None:
         if handle.owned:
             handle.session.stop()
+
+    def serves(self, handle: SparkRun, running: Spark, wanted: Spark) -> bool:
+        if not handle.owned:  # not ours to restart: every task uses it as it is
+            return True
+        session = handle.session
+        conf = session.sparkContext.getConf()
+        if "PYSPARK_GATEWAY_PORT" not in os.environ and session.sparkContext.master != _local_master(wanted):
+            return False
+        for key, value in (wanted.spark_conf or {}).items():
+            if key == "spark.master" or session.conf.isModifiable(key):
+                continue
+            if conf.get(key) != value:
+                return False
+        return all(conf.get(f"spark.hadoop.{key}") == value for key, value in (wanted.hadoop_conf or {}).items())
+
+    def attach(self, handle: SparkRun, config: Spark) -> None:
+        if not handle.owned:
+            return
+        session = handle.session
+        for key, value in (config.spark_conf or {}).items():
+            if key != "spark.master" and session.conf.isModifiable(key):
+                session.conf.set(key, value)
 
     def context_data(self, handle: SparkRun) -> dict[str, Any]:
         return {"spark_session": handle.session}
