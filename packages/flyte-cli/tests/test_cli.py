@@ -137,7 +137,8 @@ def test_deploy_dry_run_needs_no_backend(tmp_path):
     project = tmp_path / "proj"
     project.mkdir()
     (project / "wf.py").write_text(
-        "import flyte\nenv = flyte.TaskEnvironment('dry')\n\n@env.task\ndef double(x: int) -> int:\n    return 2 * x\n"
+        "from flyte.runtime import TaskEnvironment\nenv = TaskEnvironment('dry')\n\n"
+        "@env.task\ndef double(x: int) -> int:\n    return 2 * x\n"
     )
     result = flyte("-of", "json", "deploy", "--dry-run", "--version", "v1", str(project / "wf.py"), "dry")
     assert result.returncode == 0, result.stderr

@@ -25,6 +25,13 @@ from .test_remote_commands import TASKS, clean_env, flyte
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+def _as_a_shell_starts_it() -> None:
+    # An interactive shell starts a command with SIGINT at its default. A test runner started in
+    # the background (nohup, some CI agents) hands down SIG_IGN instead, under which Python
+    # installs no KeyboardInterrupt handler and the Ctrl-C this test sends would do nothing.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Terminal:
     """A process attached to a pty; ``read_until`` collects its output (escape codes removed)."""
 
@@ -32,7 +39,13 @@ class Terminal:
         master, slave = pty.openpty()
         code = "import sys; from flyte.cli._main import main; main(sys.argv[1:])"
         self.process = subprocess.Popen(
-            [sys.executable, "-c", code, *args], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
+            [sys.executable, "-c", code, *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            close_fds=True,
+            preexec_fn=_as_a_shell_starts_it,  # a signal reset only: nothing that could deadlock after fork
         )
         os.close(slave)
         self.master = master
