@@ -186,3 +186,70 @@ def test_bad_arguments_exit_non_zero_without_writing_anything(tmp_path):
     result = subprocess.run([str(script), "--inputs", "x"], capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "--outputs-path" in result.stderr
+
+
+def test_a_local_bundle_is_read_in_place_not_copied(tmp_path, bundle, monkeypatch):
+    # A bundle on this machine (a path or a file:// URI) is unpacked straight from where it is:
+    # no downloaded copy is left in the temp folder for each attempt.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    inputs = write_inputs(tmp_path / "inputs.pb", x=(1, int))
+    for code in (str(bundle), bundle.as_uri()):
+        result, outputs = a0(tmp_path, inputs, "--tgz", code, instance="add")
+        assert result.returncode == 0, result.stderr
+        assert read_outputs(outputs, int) == {"o0": 11}
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("flyte-bundle-")] == []
+
+
+def test_local_file_tells_local_bundles_from_remote_ones(tmp_path):
+    from flyte.runtime._a0 import _local_file
+
+    archive = tmp_path / "b c.tgz"
+    archive.write_bytes(b"x")
+    assert _local_file(str(archive)) == archive
+    assert _local_file(archive.as_uri()) == archive  # percent-encoded space decoded
+    assert _local_file(str(tmp_path / "missing.tgz")) is None  # fetched (and reported) by storage
+    assert _local_file(str(tmp_path)) is None  # a folder is not a bundle file
+    assert _local_file("s3://bucket/b.tgz") is None
+    assert _local_file("file://otherhost/b.tgz") is None
+
+
+def test_the_cached_parser_reads_run_and_action_names_from_the_environment_each_time(monkeypatch):
+    from flyte.runtime._a0 import parse_args
+
+    argv = ["--inputs", "i", "--outputs-path", "o", "--tgz", "t", "--resolver", "r", "mod", "m"]
+    monkeypatch.setenv("RUN_NAME", "run-1")
+    monkeypatch.setenv("ACTION_NAME", "act-1")
+    first = parse_args(argv)
+    monkeypatch.setenv("RUN_NAME", "run-2")
+    monkeypatch.delenv("ACTION_NAME")
+    second = parse_args(argv)
+    assert (first.run_name, first.name) == ("run-1", "act-1")
+    assert (second.run_name, second.name) == ("run-2", "a0")
+    assert parse_args([*argv[:4], "--run-name", "explicit", *argv[4:]]).run_name == "explicit"
+
+
+def test_a0s_own_steps_run_inline_and_the_tasks_calls_in_threads():
+    import asyncio
+    import threading
+
+    from flyte.runtime._a0 import _PhaseExecutor
+
+    async def main() -> tuple[str, str, str]:
+        executor = _PhaseExecutor()
+        asyncio.get_running_loop().set_default_executor(executor)
+        inline = await asyncio.to_thread(lambda: threading.current_thread().name)
+        executor.inline = False
+        threaded = await asyncio.to_thread(lambda: threading.current_thread().name)
+        executor.inline = True
+        try:
+            await asyncio.to_thread(lambda: 1 / 0)
+        except ZeroDivisionError as e:
+            error = type(e).__name__
+        return inline, threaded, error
+
+    inline, threaded, error = asyncio.run(main())
+    assert inline == threading.current_thread().name
+    assert threaded != inline
+    assert error == "ZeroDivisionError"

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
+import functools
 import importlib
 import inspect
 import logging
@@ -61,7 +63,10 @@ class A0Args:
     resolver_args: tuple[str, ...] = ()
 
 
-def parse_args(argv: list[str]) -> A0Args:
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """Built once (a warm worker builds it before it forks); defaults that read the environment
+    are filled in by :func:`parse_args`, so the cached parser holds none."""
     parser = argparse.ArgumentParser(prog="a0", description="Run one Flyte action.")
     parser.add_argument("--inputs", required=True)
     parser.add_argument("--outputs-path", required=True)
@@ -69,8 +74,8 @@ def parse_args(argv: list[str]) -> A0Args:
     parser.add_argument("--raw-data-path", default="")
     parser.add_argument("--checkpoint-path")
     parser.add_argument("--prev-checkpoint")
-    parser.add_argument("--run-name", default=os.environ.get("RUN_NAME", ""))
-    parser.add_argument("--name", default=os.environ.get("ACTION_NAME", "a0"))
+    parser.add_argument("--run-name")
+    parser.add_argument("--name")
     parser.add_argument("--run-start-time")
     code = parser.add_mutually_exclusive_group()
     code.add_argument("--tgz")
@@ -79,6 +84,11 @@ def parse_args(argv: list[str]) -> A0Args:
     parser.add_argument("--image-cache", help=argparse.SUPPRESS)
     parser.add_argument("--resolver")
     parser.add_argument("resolver_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def parse_args(argv: list[str]) -> A0Args:
+    parser = _parser()
     ns = parser.parse_args(argv)
     if ns.pkl is None and ns.resolver is None:
         parser.error("one of --pkl or --resolver is required to find the task")
@@ -87,8 +97,8 @@ def parse_args(argv: list[str]) -> A0Args:
         outputs_path=ns.outputs_path,
         version=ns.version,
         raw_data_path=ns.raw_data_path,
-        run_name=ns.run_name,
-        name=ns.name,
+        run_name=ns.run_name if ns.run_name is not None else os.environ.get("RUN_NAME", ""),
+        name=ns.name if ns.name is not None else os.environ.get("ACTION_NAME", "a0"),
         dest=Path(ns.dest),
         tgz=ns.tgz,
         pkl=ns.pkl,
@@ -135,15 +145,34 @@ async def load_code(args: A0Args) -> Any | None:
     bundle = args.tgz or args.pkl
     if bundle is None:
         return None
-    try:
-        local = Path(tempfile.mkdtemp(prefix="flyte-bundle-")) / Path(bundle).name
-        await storage.get(bundle, str(local))
-    except Exception as e:
-        raise CodeBundleError(f"downloading the code bundle {bundle} failed: {e}") from e
+    local = _local_file(bundle)
+    if local is None:  # in a bucket (or not there): fetch a copy
+        try:
+            local = Path(tempfile.mkdtemp(prefix="flyte-bundle-")) / Path(bundle).name
+            await storage.get(bundle, str(local))
+        except Exception as e:
+            raise CodeBundleError(f"downloading the code bundle {bundle} failed: {e}") from e
     if args.pkl:
         return await asyncio.to_thread(load_pkl_bundle, local)
     await asyncio.to_thread(extract_bundle, local, args.dest)
     return None
+
+
+def _local_file(uri: str) -> Path | None:
+    """The bundle itself when it is a file on this machine: read in place, not copied first."""
+    from urllib.parse import unquote, urlparse
+
+    import flyte.storage as storage
+
+    if storage.is_remote(uri):
+        return None
+    if uri.startswith("file:"):
+        parsed = urlparse(uri)
+        if parsed.netloc not in ("", "localhost"):
+            return None
+        uri = unquote(parsed.path)
+    path = Path(uri)
+    return path if path.is_file() else None
 
 
 def load_task(args: A0Args, from_pkl: Any | None) -> Any:
@@ -212,8 +241,44 @@ async def write_error(error: BaseException, outputs_path: str) -> None:
     await storage.put_stream(document.SerializeToString(), to_path=storage.join(outputs_path, "error.pb"))
 
 
+class _PhaseExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The loop's default executor in ``a0``: runs calls inline while ``inline`` is set.
+
+    Loading the code, reading the inputs and writing the outputs are steps ``a0`` takes one after
+    another, so the small blocking file operations they hand to ``asyncio.to_thread`` gain
+    nothing from a thread: starting the pool's threads and passing the GIL back and forth cost
+    more than the calls. While the task body runs, calls go to real threads as usual.
+    """
+
+    inline = True
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        if not self.inline:
+            return super().submit(fn, *args, **kwargs)
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as e:  # as a pool thread would: the awaiting caller gets it
+            future.set_exception(e)
+        return future
+
+
 async def run(args: A0Args) -> int:
     """Run the action; 0 when outputs.pb or error.pb was written."""
+    loop = asyncio.get_running_loop()
+    previous = getattr(loop, "_default_executor", None)
+    executor = _PhaseExecutor(thread_name_prefix="a0")
+    loop.set_default_executor(executor)
+    try:
+        return await _run(args, executor)
+    finally:
+        if not executor._threads:
+            # Nothing to shut down: put back what the loop had (under `a0`, nothing), which also
+            # spares asyncio.run the thread it starts to shut a default executor down.
+            loop._default_executor = previous  # type: ignore[attr-defined]
+
+
+async def _run(args: A0Args, executor: _PhaseExecutor) -> int:
     from flyte.models import ActionID
     from flyte.runtime._context import TaskContext
     from flyte.runtime._controller import ActionRecord
@@ -226,6 +291,7 @@ async def run(args: A0Args) -> int:
     except BaseRuntimeError as e:
         await write_error(e, args.outputs_path)
         return 0
+    executor.inline = False  # from here on the task's own code may run: real threads
     controller = _controller(args, run_base)
     if isinstance(controller, RemoteController):
         try:
@@ -250,9 +316,11 @@ async def run(args: A0Args) -> int:
         result = await controller._attempt(task, inputs, tctx)
     except Exception as e:
         await _close(controller)
+        executor.inline = True
         await write_error(e, args.outputs_path)
         return 0
     await _close(controller)
+    executor.inline = True
     try:
         await write_outputs(task, result, args.outputs_path)
     except BaseRuntimeError as e:

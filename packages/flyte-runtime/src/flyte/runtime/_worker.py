@@ -101,6 +101,9 @@ class Worker:
         self._tempdir = tempfile.tempdir
         self._selector = selectors.DefaultSelector()
         self._pid = os.getpid()
+        self._prctl = _prctl()  # looked up once, not in every child
+        # A folder: each child writes its cProfile there as <pid>.prof (for measuring only).
+        self._profile = os.environ.get("FLYTE_WORKER_PROFILE") or None
 
     # ------------------------------------------------------------------ protocol
 
@@ -200,7 +203,7 @@ class Worker:
         code = 1
         try:
             os.setsid()
-            _die_with_parent(self._pid)
+            _die_with_parent(self._pid, self._prctl)
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, self._sigint)
@@ -214,11 +217,10 @@ class Worker:
             os.write(ready, b"1")
             os.close(ready)
             os.chdir(request["cwd"])
-            os.environ.clear()
-            os.environ.update(request["env"])
+            _set_environ(request["env"])
             time.tzset()
             tempfile.tempdir = self._tempdir  # gettempdir() caches; TMPDIR may differ
-            code = _run_script(request["argv"])
+            code = _run_script(request["argv"], self._profile)
         except BaseException:
             with contextlib.suppress(BaseException):
                 traceback.print_exc()
@@ -229,6 +231,16 @@ class Worker:
             os._exit(code)
 
 
+def _set_environ(env: dict[str, str]) -> None:
+    """Make ``os.environ`` exactly ``env``, touching only what differs (most of it is the worker's own)."""
+    for key in [k for k in os.environ if k not in env]:
+        del os.environ[key]
+    current = os.environ
+    for key, value in env.items():
+        if current.get(key) != value:
+            current[key] = value
+
+
 def _redirect(fd: int, path: str, flags: int) -> None:
     opened = os.open(path, flags, 0o666)
     if opened != fd:
@@ -236,22 +248,38 @@ def _redirect(fd: int, path: str, flags: int) -> None:
         os.close(opened)
 
 
-def _die_with_parent(parent: int) -> None:
-    """If the worker dies, its children die too: nobody is left who could report how they ended."""
+def _prctl() -> Any:
+    """libc's ``prctl`` on Linux, else None."""
     if not sys.platform.startswith("linux"):
-        return
+        return None
     import ctypes
 
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except Exception:
+        return None
+
+
+def _die_with_parent(parent: int, prctl: Any) -> None:
+    """If the worker dies, its children die too: nobody is left who could report how they ended."""
+    if prctl is None:
+        return
     with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the worker died before the call above
         os._exit(1)
 
 
-def _run_script(argv: list[str]) -> int:
+def _run_script(argv: list[str], profile: str | None = None) -> int:
     """Run ``argv[0]`` (a Python script) as ``__main__``, then exit the way the interpreter would."""
     sys.argv = list(argv)
     code = 0
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
     try:
         runpy.run_path(argv[0], run_name="__main__")
     except SystemExit as e:
@@ -266,6 +294,10 @@ def _run_script(argv: list[str]) -> int:
     with contextlib.suppress(Exception):
         threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
+    if profiler is not None and profile is not None:
+        profiler.disable()
+        with contextlib.suppress(OSError):
+            profiler.dump_stats(os.path.join(profile, f"{os.getpid()}.prof"))
     return code
 
 

@@ -33,7 +33,19 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=os.environ.get("FLYTE_SERVER_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s"
     )
-    serve(args.host, args.port, args.data_dir, **settings)
+    profile = os.environ.get("FLYTE_SERVER_PROFILE")  # a path: write the server's cProfile there on exit
+    if not profile:
+        serve(args.host, args.port, args.data_dir, **settings)
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        serve(args.host, args.port, args.data_dir, **settings)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile)
 
 
 if __name__ == "__main__":

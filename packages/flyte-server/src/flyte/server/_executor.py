@@ -40,6 +40,10 @@ ACTIVE = (QUEUED, phase_pb2.ACTION_PHASE_WAITING_FOR_RESOURCES, INITIALIZING, RU
 _RETRIES_EXHAUSTED = "RetriesExhausted|"
 
 
+# An attempt that ended: its number, its outcome and the exit code of its process.
+_AttemptEnd = tuple[int, Outcome, "int | None"]
+
+
 @dataclass
 class _Handle:
     """What abort() needs to reach a queued or running action."""
@@ -163,8 +167,12 @@ class Executor:
         started = time.monotonic()
         outcome = await self._resume_interrupted(action)
         attempt, failures = action.attempts, 0
+        ended: _AttemptEnd | None = None  # an attempt whose end is not recorded yet
         while outcome is None or (outcome.retryable and failures < policy.retries):
             if outcome is not None:
+                if ended is not None:  # the failed attempt's end, recorded before the retry waits
+                    await self._end_attempt(action_id, *ended)
+                    ended = None
                 failures += 1
                 if not await self._sleep_unless_aborted(policy.backoff(failures), handle):
                     outcome = Outcome(ABORTED)
@@ -177,17 +185,20 @@ class Executor:
             if limit is not None and limit <= 0:
                 outcome = _timed_out("DeadlineExceededError", policy.deadline)
                 break
-            outcome = await self._attempt(action, spec, attempt, limit, handle)
+            outcome, ended = await self._attempt(action, spec, attempt, limit, handle)
             if outcome.phase == ABORTED:
                 break
         assert outcome is not None
         if outcome.phase != SUCCEEDED and failures and outcome.error is not None and outcome.error.kind == "user":
             err = outcome.error
             outcome = Outcome(outcome.phase, ErrorInfo(_RETRIES_EXHAUSTED + err.code, err.message, err.kind, False))
-        await self._finish(action_id, outcome)
+        # The last attempt's end and the action's end land in one transaction.
+        await self._finish(action_id, outcome, ended)
 
     async def _resume_interrupted(self, action: ActionRow) -> Outcome | None:
         """After a restart: the result an unfinished attempt already wrote, if it wrote one."""
+        if action.attempts == 0:
+            return None  # never started: nothing to look up
         attempts = await self._store.attempts(action.id)
         if not attempts or attempts[-1].ended_at is not None:
             return None
@@ -201,7 +212,8 @@ class Executor:
 
     async def _attempt(
         self, action: ActionRow, spec: task_definition_pb2.TaskSpec, attempt: int, limit: float | None, handle: _Handle
-    ) -> Outcome:
+    ) -> tuple[Outcome, _AttemptEnd | None]:
+        """Run one attempt; returns its outcome and its end for the caller to record (None: recorded)."""
         run_base = Path(action.run_base)
         outputs = run_base / action.name / str(attempt)
         logs = self._layout.logs(action.org, action.project, action.domain, action.run_name, action.name, attempt)
@@ -213,7 +225,7 @@ class Executor:
         except (OSError, ValueError) as e:
             outcome = Outcome(FAILED, ErrorInfo("LaunchFailed", f"cannot start the action: {e}", "system", False))
             await self._store.finish_attempt(action.id, attempt, outcome.phase, _error_bytes(outcome.error), None)
-            return outcome
+            return outcome, None
         handle.process = process
         try:
             await self._store.update_action(action.id, phase=RUNNING)
@@ -222,9 +234,11 @@ class Executor:
         finally:
             handle.process = None
             await process.kill(self._config.kill_grace_seconds)
-        await self._store.finish_attempt(action.id, attempt, outcome.phase, _error_bytes(outcome.error), exit_code)
-        self._events.changed(action.id)
-        return outcome
+        return outcome, (attempt, outcome, exit_code)
+
+    async def _end_attempt(self, action_id: int, attempt: int, outcome: Outcome, exit_code: int | None) -> None:
+        await self._store.finish_attempt(action_id, attempt, outcome.phase, _error_bytes(outcome.error), exit_code)
+        self._events.changed(action_id)
 
     async def _wait(
         self, process: RunningAttempt, limit: float | None, handle: _Handle, outputs: Path, stderr: Path
@@ -250,7 +264,8 @@ class Executor:
             await asyncio.wait_for(handle.abort.wait(), seconds)
         return not handle.abort.is_set()
 
-    async def _finish(self, action_id: int, outcome: Outcome) -> None:
+    async def _finish(self, action_id: int, outcome: Outcome, ended: _AttemptEnd | None = None) -> None:
+        """Record the action's end (and its last attempt's, when ``ended`` says it is not yet recorded)."""
         now = time.time()
         if outcome.phase == ABORTED:
             action = await self._store.get_action_by_id(action_id)
@@ -258,7 +273,13 @@ class Executor:
             error: ErrorInfo | None = outcome.error or ErrorInfo("Aborted", reason, kind="user", recoverable=False)
         else:
             error = outcome.error
-        await self._store.update_action(action_id, phase=outcome.phase, error=_error_bytes(error), ended_at=now)
+        attempt_end = None
+        if ended is not None:
+            attempt, attempt_outcome, exit_code = ended
+            attempt_end = (attempt, attempt_outcome.phase, _error_bytes(attempt_outcome.error), exit_code)
+        await self._store.update_action(
+            action_id, phase=outcome.phase, error=_error_bytes(error), ended_at=now, attempt_end=attempt_end
+        )
         self._events.changed(action_id)
         await self._abort_children(action_id)
 

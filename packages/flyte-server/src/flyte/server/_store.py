@@ -313,13 +313,23 @@ class MetadataStore:
         rows = await self.db.call(lambda c: c.execute(sql, phases).fetchall())
         return [_action(r) for r in rows]
 
-    async def update_action(self, action_id: int, **values: Any) -> None:
-        """Set columns of an action (``phase=...``, ``error=...``); ``updated_at`` follows."""
-        values["updated_at"] = time.time()
+    async def update_action(
+        self, action_id: int, attempt_end: tuple[int, int, bytes | None, int | None] | None = None, **values: Any
+    ) -> None:
+        """Set columns of an action (``phase=...``, ``error=...``); ``updated_at`` follows.
+
+        ``attempt_end`` (attempt, phase, error, exit code) also records the end of that attempt, in
+        the same transaction (the last attempt and the action end together).
+        """
+        now = values["updated_at"] = time.time()
         columns = ", ".join(f"{k} = ?" for k in values)
-        await self.db.transaction(
-            lambda c: c.execute(f"UPDATE actions SET {columns} WHERE id = ?", [*values.values(), action_id])
-        )
+
+        def run(conn: sqlite3.Connection) -> None:
+            if attempt_end is not None:
+                _finish_attempt(conn, action_id, *attempt_end, now)
+            conn.execute(f"UPDATE actions SET {columns} WHERE id = ?", [*values.values(), action_id])
+
+        await self.db.transaction(run)
 
     async def set_abort_reason(self, action_id: int, reason: str) -> bool:
         """Record that the action is to be aborted; False if it had already ended or been aborted."""
@@ -415,19 +425,29 @@ class MetadataStore:
     async def finish_attempt(
         self, action_id: int, attempt: int, phase: int, error: bytes | None, exit_code: int | None
     ) -> None:
-        await self.db.transaction(
-            lambda c: c.execute(
-                "UPDATE attempts SET phase = ?, error = ?, exit_code = ?, ended_at = ? WHERE action_id = ? "
-                "AND attempt = ?",
-                (phase, error, exit_code, time.time(), action_id, attempt),
-            )
-        )
+        now = time.time()
+        await self.db.transaction(lambda c: _finish_attempt(c, action_id, attempt, phase, error, exit_code, now))
 
     async def attempts(self, action_id: int) -> list[AttemptRow]:
         rows = await self.db.call(
             lambda c: c.execute("SELECT * FROM attempts WHERE action_id = ? ORDER BY attempt", (action_id,)).fetchall()
         )
         return [AttemptRow(**dict(r)) for r in rows]
+
+
+def _finish_attempt(
+    conn: sqlite3.Connection,
+    action_id: int,
+    attempt: int,
+    phase: int,
+    error: bytes | None,
+    exit_code: int | None,
+    now: float,
+) -> None:
+    conn.execute(
+        "UPDATE attempts SET phase = ?, error = ?, exit_code = ?, ended_at = ? WHERE action_id = ? AND attempt = ?",
+        (phase, error, exit_code, now, action_id, attempt),
+    )
 
 
 def _ensure_project(conn: sqlite3.Connection, org: str, project: str) -> None:
