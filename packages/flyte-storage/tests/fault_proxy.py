@@ -37,6 +37,7 @@ class FaultProxy:
         self.upstream = (upstream_host, upstream_port)
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []  # (method, path, action or "forward")
+        self.user_agents: list[str] = []  # the User-Agent of each request, in order (which client sent it)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-proxy", daemon=True)
         self._release: asyncio.Event | None = None
@@ -79,6 +80,7 @@ class FaultProxy:
         with self._lock:
             self.faults.clear()
             self.log.clear()
+            self.user_agents.clear()
             self.peak_connections = self.open_connections
 
     def actions(self) -> list[str]:
@@ -86,6 +88,14 @@ class FaultProxy:
             return [a for _, _, a in self.log]
 
     # -------------------------------------------------------------- relay (proxy thread)
+
+    def _note_user_agent(self, head: bytes) -> None:
+        agent = next(
+            (line.split(b":", 1)[1].strip() for line in head.split(b"\r\n") if line.lower().startswith(b"user-agent:")),
+            b"",
+        )
+        with self._lock:
+            self.user_agents.append(agent.decode(errors="replace"))
 
     def _decide(self, method: str, path: str) -> str:
         with self._lock:
@@ -102,19 +112,34 @@ class FaultProxy:
         with self._lock:
             self.open_connections += 1
             self.peak_connections = max(self.peak_connections, self.open_connections)
-        try:
-            await self._relay(client_r, client_w)
-        finally:
-            with self._lock:
-                self.open_connections -= 1
+        closed = False
 
-    async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        def release() -> None:
+            # A connection counts as open until the first of: the server closed it (moto's
+            # werkzeug closes after every response, and the client may open the next one before
+            # this relay notices the client's side close), or the relay ends.
+            nonlocal closed
+            if not closed:
+                closed = True
+                with self._lock:
+                    self.open_connections -= 1
+
+        try:
+            await self._relay(client_r, client_w, release)
+        finally:
+            release()
+
+    async def _relay(
+        self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter, release: Callable[[], None]
+    ) -> None:
         upstream_r, upstream_w = await asyncio.open_connection(*self.upstream)
         pump = asyncio.ensure_future(self._pump(upstream_r, client_w))
+        pump.add_done_callback(lambda _: release())
         try:
             while True:
                 head = await client_r.readuntil(b"\r\n\r\n")
                 method, path = head.split(b" ", 2)[:2]
+                self._note_user_agent(head)
                 action = self._decide(method.decode(), path.decode())
                 if action == "lose-response":
                     # The server gets and carries out the request; its answer never arrives.

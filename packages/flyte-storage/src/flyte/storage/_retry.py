@@ -13,6 +13,7 @@ import asyncio
 import enum
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
@@ -81,7 +82,23 @@ _TRANSIENT_CLASS_NAMES = {
     "ServiceResponseError",
     "FSTimeoutError",
 }
-_DENIED_CLASS_NAMES = {"NoCredentialsError", "PartialCredentialsError", "ClientAuthenticationError"}
+_DENIED_CLASS_NAMES = {
+    "NoCredentialsError",
+    "PartialCredentialsError",
+    "ClientAuthenticationError",
+    "PermissionDeniedError",  # obstore
+    "UnauthenticatedError",  # obstore
+}
+# obstore's errors carry the HTTP status and S3 error code only in their message.
+_OBSTORE_STATUS_RE = re.compile(r"non-2xx status code: (\d{3})")
+_OBSTORE_CODE_RE = re.compile(r"<Code>([A-Za-z0-9.]+)</Code>")
+# obstore: "HTTP error: error sending request" (reset, refused, timed out) and the like.
+_OBSTORE_TRANSIENT_RE = re.compile(r"HTTP error|error sending request|error decoding response body|timed out")
+_OBSTORE_DEBUG = "\n\nDebug source:"
+
+
+def _is_obstore(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("obstore")
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -94,6 +111,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _status_of(exc: BaseException) -> int | None:
+    if _is_obstore(exc):
+        match = _OBSTORE_STATUS_RE.search(str(exc))
+        return int(match.group(1)) if match else None
     response = getattr(exc, "response", None)
     if isinstance(response, dict):  # botocore ClientError
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -107,6 +127,9 @@ def _status_of(exc: BaseException) -> int | None:
 
 
 def _code_of(exc: BaseException) -> str | None:
+    if _is_obstore(exc):
+        match = _OBSTORE_CODE_RE.search(str(exc))
+        return match.group(1) if match else None
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         code = response.get("Error", {}).get("Code")
@@ -126,6 +149,8 @@ def _classify_one(exc: BaseException) -> Failure | None:
     if code in _NOT_FOUND_CODES or status == 404 or "ResourceNotFoundError" in names:
         return Failure.NOT_FOUND
     if names & _TRANSIENT_CLASS_NAMES:
+        return Failure.TRANSIENT
+    if _is_obstore(exc) and _OBSTORE_TRANSIENT_RE.search(str(exc).split(_OBSTORE_DEBUG)[0]):
         return Failure.TRANSIENT
     if isinstance(exc, (IsADirectoryError, NotADirectoryError)):
         return Failure.WRONG_KIND
@@ -160,7 +185,7 @@ def classify(exc: BaseException) -> Failure:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    text = str(exc).split(_OBSTORE_DEBUG)[0].strip() or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
 
 

@@ -11,7 +11,7 @@ import shutil
 import threading
 from typing import Any
 
-from flyte.storage import _local
+from flyte.storage import _fast_s3, _local
 from flyte.storage._backends import filesystem
 from flyte.storage._concurrency import run_bounded
 from flyte.storage._config import S3, Storage, config_for, raw_data_path
@@ -101,6 +101,10 @@ async def put(
             pairs = [(os.path.join(src.path, rel), safe_join(dst.path, rel)) for rel in relatives]
             await _copy_local_files(pairs, dst.uri, limit)
             return dst.uri
+        config = config_for(dst.protocol)
+        if _fast_s3.enabled(dst.protocol) and isinstance(config, S3):
+            await _fast_s3.put_files(src.path, relatives, dst, config, limit, large=_put_file)
+            return dst.uri
         await run_bounded(relatives, lambda rel: _put_file(os.path.join(src.path, rel), dst.child(rel)), limit)
         return dst.uri
     await asyncio.to_thread(_local.require_file, src.path, src.uri)
@@ -181,6 +185,13 @@ async def get(
     if not dst.is_local:
         raise InvalidStoragePathError(dst.uri, "get() downloads to local disk; expected a local path (use put())")
     if recursive:
+        config = config_for(src.protocol)
+        if _fast_s3.enabled(src.protocol) and isinstance(config, S3):
+            sizes = await _fast_s3.list_sizes(src, config)
+            if sizes:
+                await _fast_get_folder(src, dst, sorted(sizes.items()), config, _limit(max_concurrency, config))
+                return dst.path
+            # Nothing below the prefix: the s3fs listing tells a file from a missing folder.
         relatives = await _list_relative(src)
         # Check every target before writing any, so a hostile key writes nothing.
         targets = [(rel, safe_join(dst.path, rel)) for rel in relatives]
@@ -196,6 +207,15 @@ async def get(
         target = os.path.join(target, src.name)
     await _get_file(src, target, dst.uri)
     return target
+
+
+async def _fast_get_folder(src: Location, dst: Location, sizes: list[tuple[str, int]], config: S3, limit: int) -> None:
+    # Check every target before writing any, so a hostile key writes nothing.
+    targets = [(rel, safe_join(dst.path, rel), size) for rel, size in sizes]
+    await asyncio.to_thread(_local.make_dir, dst.path, dst.uri)
+    await _fast_s3.get_files(
+        src, targets, dst.uri, config, limit, large=lambda loc, target: _get_file(loc, target, dst.uri)
+    )
 
 
 async def _get_file(src: Location, target: str, target_uri: str) -> None:
