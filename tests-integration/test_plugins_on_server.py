@@ -1,9 +1,9 @@
-"""The Dask and Spark plugins' tasks run remotely on the embedded server, through a0.
+"""The Dask, Spark and Ray plugins' tasks run remotely on the embedded server, through a0.
 
 ``flyte.run`` in remote mode against ``python -m flyte.server --port 0`` (loopback, its own data
 dir, always stopped at the end): every action is a real ``a0`` process that imports
 ``plugins_project/plugin_tasks.py`` from the uploaded bundle, starts the plugin's local engine
-(a ``distributed.LocalCluster``, a ``SparkSession``) around the body, and writes its outputs as
+(a ``distributed.LocalCluster``, a ``SparkSession``, ``ray.init``) around the body, and writes its outputs as
 literals: Dask and Spark DataFrames as parquet datasets in the server's store.
 """
 
@@ -116,3 +116,9 @@ def test_a_spark_dataframe_output_is_parquet_and_the_next_action_reads_it(remote
     # The reference goes on to the next action, which reads it with its own SparkSession.
     total = finished(fr.run(tasks.spark_total, output))
     assert total.outputs()[0] == 15
+
+
+def test_a_ray_task_runs_remote_functions_in_its_action(remote, tasks):
+    total, cpus = finished(fr.run(tasks.ray_sum_of_squares, 12)).outputs()
+    assert total == sum(i * i for i in range(12))
+    assert cpus == 3  # the plugin started Ray from the task's config around the body

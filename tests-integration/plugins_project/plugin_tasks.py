@@ -13,9 +13,17 @@ from pyspark.sql import DataFrame as SparkDataFrame
 import flyte.runtime as fr
 from flyte.io import DataFrame
 from flyteplugins.dask import Dask, WorkerGroup
+from flyteplugins.ray import HeadNodeConfig, RayJobConfig, WorkerNodeConfig
 from flyteplugins.spark import Spark
 
 dask_env = fr.TaskEnvironment("plugins_dask", plugin_config=Dask(workers=WorkerGroup(number_of_workers=2)))
+ray_env = fr.TaskEnvironment(
+    "plugins_ray",
+    plugin_config=RayJobConfig(
+        head_node_config=HeadNodeConfig(ray_start_params={"num-cpus": "3"}),
+        worker_node_config=[WorkerNodeConfig("workers", replicas=1)],
+    ),
+)
 spark_env = fr.TaskEnvironment("plugins_spark", plugin_config=Spark(spark_conf={"spark.sql.shuffle.partitions": "2"}))
 
 
@@ -71,3 +79,16 @@ async def spark_total(frame: DataFrame) -> int:
     """Reads the dataset with the action's session (opened inside the body, where the session runs)."""
     spark_frame = await frame.open(SparkDataFrame).all()
     return int(spark_frame.groupBy().sum("k").collect()[0][0])
+
+
+@ray_env.task
+def ray_sum_of_squares(n: int) -> tuple[int, int]:
+    """Ray remote functions in the action's own Ray: the total, and the CPUs that Ray was given
+    (the config's 3, not the 2 a Ray auto-started by the first remote call would count)."""
+    import ray
+
+    @ray.remote
+    def remote_square(x: int) -> int:
+        return x * x
+
+    return int(sum(ray.get([remote_square.remote(i) for i in range(n)]))), int(ray.cluster_resources()["CPU"])
