@@ -111,16 +111,27 @@ class LocalController:
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # Submission ---------------------------------------------------------------------------
-    def _new_child(
+    def _bind_and_name(
         self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], TaskContext, TaskContext]:
-        """Bind the call, name the child and record it: (inputs, child context, parent context)."""
+    ) -> tuple[TaskContext, dict[str, Any], str]:
+        """Bind a child call and name it: (parent context, inputs, name).
+
+        The one place child names are made, locally and under a backend alike: a hash of the
+        parent, the inputs, the task and how many times the parent called it so far (the call
+        order, not completion order), and the group, so a replaying parent finds the same names.
+        """
         parent = _CURRENT.get()
         assert parent is not None, "a child action is only submitted inside a run"
         inputs = task.interface.bind(args, kwargs, task.name)
         key = (parent.action.name, task.name)
         seq = self._seq[key] = self._seq.get(key, 0) + 1
-        name = child_action_name(parent.action.name, fingerprint(inputs), task.name, seq, parent.group)
+        return parent, inputs, child_action_name(parent.action.name, fingerprint(inputs), task.name, seq, parent.group)
+
+    def _new_child(
+        self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], TaskContext, TaskContext]:
+        """Bind the call, name the child and record it: (inputs, child context, parent context)."""
+        parent, inputs, name = self._bind_and_name(task, args, kwargs)
         child = TaskContext(
             action=ActionID(name=name, run_name=self.run_name),
             mode="local",

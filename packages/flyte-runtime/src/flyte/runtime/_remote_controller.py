@@ -29,7 +29,6 @@ from flyte.models import ErrorInfo, child_action_name
 from flyte.runtime._context import _CURRENT, TaskContext
 from flyte.runtime._controller import ActionRecord, LocalController, TraceRecorder
 from flyte.runtime._errors import _user_error_class
-from flyte.runtime._fingerprint import fingerprint
 
 if TYPE_CHECKING:
     from flyteidl2.common import identifier_pb2
@@ -331,12 +330,7 @@ class RemoteController(LocalController):
         self, task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
     ) -> Coroutine[Any, Any, Any]:
         """Name the child now (call order decides names), enqueue and await it in the coroutine."""
-        parent = _CURRENT.get()
-        assert parent is not None, "a child action is only submitted inside a run"
-        inputs = task.interface.bind(args, kwargs, task.name)
-        key = (parent.action.name, task.name)
-        seq = self._seq[key] = self._seq.get(key, 0) + 1
-        name = child_action_name(parent.action.name, fingerprint(inputs), task.name, seq, parent.group)
+        parent, inputs, name = self._bind_and_name(task, args, kwargs)
         self.actions[name] = ActionRecord(name, task.name, parent.action.name, parent.group, inputs)
         return self._run_remote(task, inputs, name, parent)
 
