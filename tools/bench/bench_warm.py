@@ -350,7 +350,9 @@ async def measure(executor: str, cases: list[str], args: argparse.Namespace, wor
                 else:
                     cpu = tree_cpu_seconds(srv.process.pid)
                     server_cpu = own_cpu_seconds(srv.process.pid)
-                    with MemorySampler(srv.process.pid) as memory:
+                    # Sampled once a second: reading every process's smaps costs CPU the fan-out
+                    # would otherwise have (the concurrent case samples 5 times a second).
+                    with MemorySampler(srv.process.pid, interval=1.0) as memory:
                         wall, phase, action = await run_once(clients, ids["fan"], n=args.fanout)
                     cpu = tree_cpu_seconds(srv.process.pid) - cpu
                     server_cpu = own_cpu_seconds(srv.process.pid) - server_cpu

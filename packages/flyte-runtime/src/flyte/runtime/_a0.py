@@ -194,11 +194,14 @@ async def read_inputs(task: Any, uri: str) -> dict[str, Any]:
     from flyteidl2.task import common_pb2
 
     import flyte.storage as storage
-    from flyte.types import NativeInterface, TypeEngine
+    from flyte.runtime._io import io_interface
+    from flyte.types import TypeEngine
 
-    interface = NativeInterface.from_callable(task.func)
-    # A task without inputs may be started without an inputs file.
-    raw = b"".join([chunk async for chunk in storage.get_stream(uri)]) if await storage.exists(uri) else b""
+    interface = io_interface(task)
+    try:
+        raw = b"".join([chunk async for chunk in storage.get_stream(uri)])
+    except storage.StorageNotFoundError:
+        raw = b""  # a task without inputs may be started without an inputs file
     message = common_pb2.Inputs.FromString(raw)
     values: dict[str, Any] = {}
     for named in message.literals:
@@ -218,9 +221,10 @@ async def write_outputs(task: Any, result: Any, outputs_path: str) -> None:
     from flyteidl2.task import common_pb2
 
     import flyte.storage as storage
-    from flyte.types import NativeInterface, TypeEngine
+    from flyte.runtime._io import io_interface
+    from flyte.types import TypeEngine
 
-    interface = NativeInterface.from_callable(task.func)
+    interface = io_interface(task)
     names = list(interface.outputs)
     values = [result] if len(names) == 1 else list(result) if names else []
     if len(values) != len(names):

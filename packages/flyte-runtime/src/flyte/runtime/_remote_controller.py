@@ -381,10 +381,11 @@ class RemoteController(LocalController):
         from flyteidl2.workflow import queue_service_pb2, run_definition_pb2
 
         import flyte.storage as storage
+        from flyte.runtime._io import inputs_message
 
         task_id, spec = await self._spec(task)
         inputs_uri = storage.join(self.run_base_dir, name, "inputs.pb")
-        message = await _inputs_message(task, inputs)
+        message = await inputs_message(task, inputs)
         await storage.put_stream(message.SerializeToString(deterministic=True), to_path=inputs_uri)
         request = queue_service_pb2.EnqueueActionRequest(
             action_id=self._action_id(name),
@@ -497,20 +498,6 @@ def _succeeded() -> Any:
     return phase_pb2.ACTION_PHASE_SUCCEEDED
 
 
-async def _inputs_message(task: TaskTemplate[Any, Any], inputs: Mapping[str, Any]) -> Any:
-    from flyteidl2.task import common_pb2
-
-    from flyte.types import NativeInterface, TypeEngine
-
-    types = NativeInterface.from_callable(task.func).inputs  # type: ignore[attr-defined]
-    message = common_pb2.Inputs()
-    for name, value in inputs.items():
-        python_type = types[name][0]
-        literal = await TypeEngine.to_literal(value, python_type, TypeEngine.to_literal_type(python_type))
-        message.literals.add(name=name, value=literal)
-    return message
-
-
 async def _read_bytes(uri: str) -> bytes:
     import flyte.storage as storage
 
@@ -521,9 +508,10 @@ async def _read_outputs(task: TaskTemplate[Any, Any], output_uri: str) -> Any:
     from flyteidl2.task import common_pb2
 
     import flyte.storage as storage
-    from flyte.types import NativeInterface, TypeEngine
+    from flyte.runtime._io import io_interface
+    from flyte.types import TypeEngine
 
-    interface = NativeInterface.from_callable(task.func)  # type: ignore[attr-defined]
+    interface = io_interface(task)
     names = list(interface.outputs)
     if not names:
         return None

@@ -41,20 +41,13 @@ async def run_remote_task(
 async def _submit(
     task: TaskTemplate[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any], settings: dict[str, Any]
 ) -> RemoteRun:
-    from flyteidl2.task import common_pb2
-
-    from flyte.types import NativeInterface, TypeEngine
+    from flyte.runtime._io import inputs_message
 
     session = session_for(settings.get("project"), settings.get("domain"))
     values = task.interface.bind(args, kwargs, task.name)
     _, _, specs = await deploy_tasks([task], session, version=settings.get("version"))
     spec = specs[0]
-    types = NativeInterface.from_callable(task.func).inputs  # type: ignore[attr-defined]
-    inputs = common_pb2.Inputs()
-    for name, value in values.items():
-        python_type = types[name][0]
-        literal = await TypeEngine.to_literal(value, python_type, TypeEngine.to_literal_type(python_type))
-        inputs.literals.add(name=name, value=literal)
+    inputs = await inputs_message(task, values)
     return await _create_run(session, spec.task_id.to_proto(), inputs, settings)
 
 

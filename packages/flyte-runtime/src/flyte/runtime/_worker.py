@@ -34,7 +34,6 @@ import json
 import os
 import pkgutil
 import runpy
-import select
 import selectors
 import signal
 import sys
@@ -42,7 +41,12 @@ import tempfile
 import threading
 import time
 import traceback
+import types
+from collections.abc import Sequence
+from types import CodeType
 from typing import Any
+
+from flyte.runtime._bundle import _memo as bundles
 
 # What an `a0` run may import before it reaches the task's own code: importing it here is the time
 # every forked action saves. Packages are imported with every submodule (they load lazily).
@@ -72,7 +76,6 @@ PREIMPORT_PACKAGES = (
     "flyte.config",
     "flyte.syncify",
 )
-READY_TIMEOUT_SECONDS = 10.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -91,6 +94,7 @@ class Worker:
         self._requests = requests
         self._replies = replies
         self._children: dict[int, int] = {}  # pid -> request id
+        self._unannounced: dict[int, int] = {}  # readiness pipe -> pid, until the pid is sent
         self._buffer = b""
         self._closing = False
         self._wake_r, self._wake_w = os.pipe()
@@ -104,6 +108,7 @@ class Worker:
         self._prctl = _prctl()  # looked up once, not in every child
         # A folder: each child writes its cProfile there as <pid>.prof (for measuring only).
         self._profile = os.environ.get("FLYTE_WORKER_PROFILE") or None
+        self._scripts: dict[tuple[str, int, int, int], CodeType | None] = {}
 
     # ------------------------------------------------------------------ protocol
 
@@ -128,8 +133,10 @@ class Worker:
                 if key.fd == self._wake_r:
                     with contextlib.suppress(BlockingIOError):
                         os.read(self._wake_r, 4096)
-                else:
+                elif key.fd == self._requests:
                     self._read_requests()
+                else:
+                    self._child_ready(key.fd)
             self._reap()
 
     def _read_requests(self) -> None:
@@ -159,15 +166,47 @@ class Worker:
         if threads != 1:
             self.send({"id": ident, "error": f"the worker has {threads} threads; forking it is not safe"})
             return
+        request["code"] = self._script(request["argv"][0]) if request.get("argv") else None
+        bundles.preload(_tgz_argument(request.get("argv", ())))
         try:
-            pid = self._fork(request)
+            pid, ready = self._fork(request)
         except OSError as e:
             self.send({"id": ident, "error": f"fork failed: {e}"})
             return
         self._children[pid] = ident
-        self.send({"id": ident, "pid": pid})
+        # The backend may kill the child's group as soon as it hears the pid: it hears it once
+        # that group exists (the child writes to `ready` in its session, or dies and closes it).
+        # Meanwhile the worker serves other requests, so a slow-to-schedule child stalls nobody.
+        self._unannounced[ready] = pid
+        self._selector.register(ready, selectors.EVENT_READ)
 
-    def _fork(self, request: dict[str, Any]) -> int:
+    def _child_ready(self, ready: int) -> None:
+        pid = self._unannounced.pop(ready, None)
+        self._selector.unregister(ready)
+        with contextlib.suppress(OSError):
+            os.read(ready, 1)
+        os.close(ready)
+        if pid is not None and pid in self._children:
+            self.send({"id": self._children[pid], "pid": pid})
+
+    def _script(self, path: str) -> CodeType | None:
+        """``path`` compiled, once per version of the file (None: the child runs it the usual way,
+        and meets whatever error reading or compiling it gives)."""
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        key = (path, info.st_ino, info.st_mtime_ns, info.st_size)
+        if key not in self._scripts:
+            try:
+                with open(path, "rb") as f:
+                    self._scripts[key] = compile(f.read(), path, "exec", dont_inherit=True)
+            except (OSError, SyntaxError, ValueError):
+                self._scripts[key] = None
+        return self._scripts[key]
+
+    def _fork(self, request: dict[str, Any]) -> tuple[int, int]:
+        """Fork the child for ``request``; returns its pid and the pipe it signals readiness on."""
         ready_r, ready_w = os.pipe()
         # Whatever is buffered now would be written again by every child.
         sys.stdout.flush()
@@ -177,13 +216,7 @@ class Worker:
             os.close(ready_r)
             self._child(request, ready_w)
         os.close(ready_w)
-        # The backend may kill the child's group as soon as it hears the pid: wait until that
-        # group exists (the child writes once in its session, or closes the pipe by dying).
-        with contextlib.suppress(OSError):
-            if select.select([ready_r], [], [], READY_TIMEOUT_SECONDS)[0]:
-                os.read(ready_r, 1)
-        os.close(ready_r)
-        return pid
+        return pid, ready_r
 
     def _reap(self) -> None:
         while self._children:
@@ -193,6 +226,9 @@ class Worker:
                 return
             if pid == 0:
                 return
+            for ready, waiting in list(self._unannounced.items()):
+                if waiting == pid:  # it ended before its readiness was read: its pid comes first
+                    self._child_ready(ready)
             ident = self._children.pop(pid, None)
             if ident is not None:
                 self.send({"id": ident, "exit": os.waitstatus_to_exitcode(status)})
@@ -208,7 +244,7 @@ class Worker:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, self._sigint)
             self._selector.close()
-            for fd in (self._requests, self._replies, self._wake_r, self._wake_w):
+            for fd in (self._requests, self._replies, self._wake_r, self._wake_w, *self._unannounced):
                 if fd >= 0:
                     os.close(fd)
             _redirect(0, os.devnull, os.O_RDONLY)
@@ -220,7 +256,7 @@ class Worker:
             _set_environ(request["env"])
             time.tzset()
             tempfile.tempdir = self._tempdir  # gettempdir() caches; TMPDIR may differ
-            code = _run_script(request["argv"], self._profile)
+            code = _run_script(request["argv"], self._profile, request.get("code"))
         except BaseException:
             with contextlib.suppress(BaseException):
                 traceback.print_exc()
@@ -270,8 +306,32 @@ def _die_with_parent(parent: int, prctl: Any) -> None:
         os._exit(1)
 
 
-def _run_script(argv: list[str], profile: str | None = None) -> int:
-    """Run ``argv[0]`` (a Python script) as ``__main__``, then exit the way the interpreter would."""
+def _tgz_argument(argv: Sequence[str]) -> str | None:
+    """The ``--tgz`` bundle an ``a0`` command line names, if any."""
+    for i, arg in enumerate(argv):
+        if arg == "--tgz" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--tgz="):
+            return arg[len("--tgz=") :]
+    return None
+
+
+def _exec_main(code: CodeType, path: str) -> None:
+    """Run ``code`` as the ``__main__`` module of script ``path``, as ``runpy.run_path`` would."""
+    module = types.ModuleType("__main__")
+    module.__dict__.update(__file__=path, __cached__=None, __loader__=None, __package__=None, __spec__=None)
+    previous = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if previous is not None:
+            sys.modules["__main__"] = previous
+
+
+def _run_script(argv: list[str], profile: str | None = None, code_object: CodeType | None = None) -> int:
+    """Run ``argv[0]`` (a Python script; ``code_object`` is it, compiled) as ``__main__``, then exit
+    the way the interpreter would."""
     sys.argv = list(argv)
     code = 0
     profiler = None
@@ -281,7 +341,10 @@ def _run_script(argv: list[str], profile: str | None = None) -> int:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
     try:
-        runpy.run_path(argv[0], run_name="__main__")
+        if code_object is not None:
+            _exec_main(code_object, argv[0])
+        else:
+            runpy.run_path(argv[0], run_name="__main__")
     except SystemExit as e:
         code = _exit_code(e.code)
     except KeyboardInterrupt:

@@ -1,8 +1,12 @@
-"""The SQLite database: opened in WAL mode, migrated on open, used from one thread.
+"""The SQLite database: opened in WAL mode, migrated on open.
 
-Every statement runs on a single dedicated thread, which serializes access (SQLite allows one
-writer) and keeps the event loop free: callers ``await db.call(fn)`` with a function that gets
-the connection.
+Writes and point lookups (``call``, ``transaction``) run on the event loop's thread through one
+connection: each is a few statements on indexed rows that take microseconds, less than handing
+them to a thread and back would cost, and running them in order on one thread serializes every
+write (SQLite allows one writer) with no lock of our own. Queries that may scan many rows
+(``read``: listings, counts, a parent's children) run on a thread of their own through a second,
+read-only connection, so a large listing never stalls the loop; WAL lets it read while the loop
+writes, and it sees every write the loop has committed.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
 
 
 class Database:
-    """An open database and the one thread that uses it.
+    """An open database: the loop's connection, and a reader thread with its own connection.
 
     Example:
         >>> db = Database.open(Path("/tmp/x.db"))  # doctest: +SKIP
@@ -84,33 +88,43 @@ class Database:
         1
     """
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, reader: sqlite3.Connection | None = None):
         self._conn = conn
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flyte-server-db")
+        self._reader = reader
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flyte-server-db-read")
 
     @classmethod
     def open(cls, path: Path) -> Database:
-        return cls(open_connection(path))
+        conn = open_connection(path)
+        reader = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        reader.row_factory = sqlite3.Row
+        reader.execute("PRAGMA busy_timeout=5000")
+        return cls(conn, reader)
 
     async def call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(connection)`` on the database thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, self._conn)
+        """Run ``fn(connection)`` now, on the loop's thread (for writes and lookups by key)."""
+        return fn(self._conn)
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run the read-only query ``fn(connection)`` on the reader thread (for scans of many rows)."""
+        if self._reader is None:
+            return fn(self._conn)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, self._reader)
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(connection)`` inside one transaction: all of its writes land, or none."""
-
-        def run(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        return await self.call(run)
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
+        if self._reader is not None:
+            self._reader.close()
         self._conn.close()

@@ -15,7 +15,6 @@ from pathlib import Path
 from flyteidl2.common import phase_pb2
 from flyteidl2.core import execution_pb2
 
-import flyte.storage as storage
 from flyte.models import ErrorInfo
 
 SUCCEEDED = phase_pb2.ACTION_PHASE_SUCCEEDED
@@ -56,20 +55,38 @@ async def judge(outputs_dir: Path, exit_code: int | None, stderr_file: Path | No
     Returns:
         None only when ``exit_code`` is None and the attempt left no result file.
     """
-    error_pb = str(outputs_dir / "error.pb")
-    if await storage.exists(error_pb):
-        raw = b"".join([chunk async for chunk in storage.get_stream(error_pb)])
+    found, payload = await asyncio.to_thread(_read_result, outputs_dir, exit_code, stderr_file)
+    if found == "error":
         try:
-            return Outcome(FAILED, ErrorInfo.from_document(execution_pb2.ErrorDocument.FromString(raw)))
+            return Outcome(FAILED, ErrorInfo.from_document(execution_pb2.ErrorDocument.FromString(payload)))
         except Exception as e:  # a torn or foreign file: the platform's problem, not the task's
             return Outcome(FAILED, ErrorInfo("CorruptErrorDocument", f"error.pb cannot be read: {e}", kind="system"))
-    if await storage.exists(str(outputs_dir / "outputs.pb")):
+    if found == "unreadable":
+        reason = payload.decode(errors="replace")
+        return Outcome(FAILED, ErrorInfo("CorruptErrorDocument", f"error.pb cannot be read: {reason}", kind="system"))
+    if found == "outputs":
         return Outcome(SUCCEEDED)
     if exit_code is None:
         return None
-    tail = await asyncio.to_thread(_tail, stderr_file) if stderr_file is not None else ""
+    tail = payload.decode(errors="replace")
     message = f"a0 {_exit_description(exit_code)} without writing outputs.pb or error.pb"
     return Outcome(FAILED, ErrorInfo("SystemError", f"{message}\n{tail}".rstrip(), kind="system", recoverable=True))
+
+
+def _read_result(outputs_dir: Path, exit_code: int | None, stderr_file: Path | None) -> tuple[str, bytes]:
+    """What the attempt left (blocking; the whole look at its files in one thread hop):
+    ``("error", error.pb)``, ``("unreadable", reason)``, ``("outputs", b"")``, or
+    ``("none", the stderr tail worth quoting)``."""
+    try:
+        return "error", (outputs_dir / "error.pb").read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as e:  # there, but not a readable file
+        return "unreadable", str(e).encode()
+    if (outputs_dir / "outputs.pb").exists():
+        return "outputs", b""
+    tail = _tail(stderr_file) if stderr_file is not None and exit_code is not None else ""
+    return "none", tail.encode()
 
 
 def _tail(path: Path, max_bytes: int = 4000) -> str:

@@ -23,13 +23,23 @@ A0 = "a0"
 
 
 def find_a0(configured: str | None) -> str | None:
-    """The ``a0`` program: the configured one, the one beside this interpreter, or one on PATH."""
+    """The ``a0`` program: the configured one, the one beside this interpreter, or one on PATH.
+
+    Looked up for every attempt, so a found program is remembered while it stays where it was.
+    """
     if configured:
         return configured
+    if _found and os.path.exists(_found[0]):
+        return _found[0]
+    _found.clear()
     beside = Path(sys.executable).parent / A0
-    if beside.exists():
-        return str(beside)
-    return shutil.which(A0)
+    path = str(beside) if beside.exists() else shutil.which(A0)
+    if path is not None:
+        _found.append(path)
+    return path
+
+
+_found: list[str] = []
 
 
 def render(args: Sequence[str], values: Mapping[str, str]) -> list[str]:

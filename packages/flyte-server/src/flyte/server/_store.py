@@ -227,12 +227,12 @@ class MetadataStore:
 
     async def list_tasks(self, query: SqlQuery) -> list[TaskRow]:
         sql = "SELECT * FROM tasks" + query.sql()
-        rows = await self.db.call(lambda c: c.execute(sql, query.all_params()).fetchall())
+        rows = await self.db.read(lambda c: c.execute(sql, query.all_params()).fetchall())
         return [TaskRow(**dict(r)) for r in rows]
 
     async def count_tasks(self, where: list[str], params: list[Any]) -> int:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        row = await self.db.call(lambda c: c.execute(f"SELECT COUNT(*) FROM tasks {clause}", params).fetchone())
+        row = await self.db.read(lambda c: c.execute(f"SELECT COUNT(*) FROM tasks {clause}", params).fetchone())
         return int(row[0])
 
     # ---------------------------------------------------------------- runs
@@ -285,7 +285,7 @@ class MetadataStore:
 
     async def list_runs(self, query: SqlQuery) -> list[RunRow]:
         sql = _RUN_SELECT + query.sql()
-        rows = await self.db.call(lambda c: c.execute(sql, query.all_params()).fetchall())
+        rows = await self.db.read(lambda c: c.execute(sql, query.all_params()).fetchall())
         return [_run(r) for r in rows]
 
     # ---------------------------------------------------------------- actions
@@ -304,13 +304,13 @@ class MetadataStore:
     async def list_actions(self, run_id: int, query: SqlQuery) -> list[ActionRow]:
         query.add("a.run_id = ?", run_id)
         sql = _ACTION_SELECT + query.sql()
-        rows = await self.db.call(lambda c: c.execute(sql, query.all_params()).fetchall())
+        rows = await self.db.read(lambda c: c.execute(sql, query.all_params()).fetchall())
         return [_action(r) for r in rows]
 
     async def actions_in_phases(self, phases: tuple[int, ...]) -> list[ActionRow]:
         marks = ", ".join("?" * len(phases))
         sql = _ACTION_SELECT + f"WHERE a.phase IN ({marks}) ORDER BY a.id"
-        rows = await self.db.call(lambda c: c.execute(sql, phases).fetchall())
+        rows = await self.db.read(lambda c: c.execute(sql, phases).fetchall())
         return [_action(r) for r in rows]
 
     async def update_action(
@@ -388,7 +388,7 @@ class MetadataStore:
     async def children(self, run_id: int, parent: str) -> list[ChildRow]:
         """Every child of ``parent`` in the run, oldest first, with its outputs' location."""
         sql = _CHILD_SELECT + "WHERE a.run_id = ? AND a.parent = ? ORDER BY a.id"
-        rows = await self.db.call(lambda c: c.execute(sql, (run_id, parent)).fetchall())
+        rows = await self.db.read(lambda c: c.execute(sql, (run_id, parent)).fetchall())
         return [_child(r) for r in rows]
 
     async def children_by_id(self, action_ids: list[int]) -> list[ChildRow]:

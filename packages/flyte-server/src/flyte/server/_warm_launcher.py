@@ -307,7 +307,7 @@ class WarmLauncher:
         self._workers: dict[WorkerKey, Worker] = {}
         self._starting: dict[WorkerKey, asyncio.Task[Worker]] = {}
         self._failed: dict[WorkerKey, float] = {}  # key -> when its worker last failed to start
-        self._scripts: dict[tuple[str, int, int], tuple[str, ...] | None] = {}
+        self._scripts: dict[tuple[str, int, int], tuple[tuple[str, ...], str] | None] = {}
         self._lock = asyncio.Lock()
 
     def warm_up(self, program: str | None, env: Mapping[str, str]) -> None:
@@ -382,11 +382,13 @@ class WarmLauncher:
             return None
         cache_key = (program, stat.st_mtime_ns, stat.st_size)
         if cache_key not in self._scripts:
-            self._scripts[cache_key] = runtime_interpreter(program)
-        interpreter = self._scripts[cache_key]
-        if interpreter is None:
+            interpreter = runtime_interpreter(program)
+            script_dir = os.path.dirname(os.path.realpath(program))
+            self._scripts[cache_key] = (interpreter, script_dir) if interpreter is not None else None
+        known = self._scripts[cache_key]
+        if known is None:
             return None
-        script_dir = os.path.dirname(os.path.realpath(program))
+        interpreter, script_dir = known
         return WorkerKey(interpreter, script_dir, tuple(sorted(worker_env(env).items())))
 
     async def _worker(self, key: WorkerKey) -> Worker:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,9 +30,11 @@ __all__ = [
     "prepare_parent",
     "random_local_directory",
     "random_local_path",
+    "read_small",
     "require_dir",
     "require_file",
     "temp_sibling",
+    "write_bytes",
 ]
 
 PART_SUFFIX = ".part"
@@ -108,6 +111,42 @@ def make_dirs(paths: Iterable[str], uri: str) -> None:
             os.makedirs(path, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
             raise InvalidStoragePathError(uri, f"a parent of a target is a file, not a folder ({path})") from None
+
+
+def write_bytes(target: str, uri: str, data: bytes | bytearray | memoryview) -> None:
+    """Write ``data`` to ``target`` atomically in one call (blocking: one thread hop for all of it)."""
+    with atomic_target(target, uri) as temp, open(temp, "xb") as f:
+        f.write(data)
+
+
+def read_small(path: str, uri: str, limit: int) -> bytes | None:
+    """The whole file when it holds at most ``limit`` bytes, else None (blocking).
+
+    Raises:
+        StorageNotFoundError: nothing at ``path``.
+        InvalidStoragePathError: ``path`` is a folder.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise StorageNotFoundError(uri) from None
+    except IsADirectoryError:
+        raise InvalidStoragePathError(uri, "is a directory; pass recursive=True to transfer a directory") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InvalidStoragePathError(uri, "is a directory; pass recursive=True to transfer a directory")
+        if info.st_size > limit:
+            return None
+        chunks = []
+        while chunk := os.read(fd, limit + 1):  # a file that grew since fstat is still read whole
+            chunks.append(chunk)
+            limit -= len(chunk)
+            if limit < 0:
+                return None
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def require_file(path: str, uri: str) -> None:

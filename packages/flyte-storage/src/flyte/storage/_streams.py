@@ -30,6 +30,7 @@ __all__ = ["StorageReader", "StorageWriter", "get_stream", "open", "put_stream"]
 
 DEFAULT_BLOCK_SIZE = 8 * 2**20
 _WRITE_BUFFER = 2**20  # small writes are gathered before a thread hop to the disk
+_SMALL_LOCAL = 2**20  # a local file up to this size is read in one thread hop
 
 
 class StorageReader:
@@ -250,6 +251,16 @@ async def get_stream(path: str | os.PathLike[str], chunk_size: int = DEFAULT_BLO
         >>> async def count(uri: str) -> int:
         ...     return sum([len(c) async for c in get_stream(uri)])
     """
+    if chunk_size < 1:
+        raise StorageConfigError("chunk_size", f"expected >= 1, got {chunk_size}")
+    loc = parse(path)
+    if loc.is_local:
+        # A small local file (inputs.pb, outputs.pb...) in one thread hop, not one per step.
+        whole = await asyncio.to_thread(_local.read_small, loc.path, loc.uri, min(chunk_size, _SMALL_LOCAL))
+        if whole is not None:
+            if whole:
+                yield whole
+            return
     reader = await open(path, "rb", block_size=chunk_size)
     async with reader:
         while chunk := await reader.read(chunk_size):
@@ -273,6 +284,13 @@ async def put_stream(
         The destination URI. If the iterable raises, nothing is written.
     """
     destination = to_path if to_path is not None else default_remote_path(name or secrets.token_hex(8))
+    if isinstance(data_iterable, (bytes, bytearray, memoryview)):
+        loc = parse(destination)
+        if loc.is_local:
+            if loc.uri.endswith(("/", os.sep)):
+                raise InvalidStoragePathError(loc.uri, "ends with a separator; expected a file path to write")
+            await asyncio.to_thread(_local.write_bytes, loc.path, loc.uri, data_iterable)
+            return loc.uri
     writer = await open(destination, "wb")
     async with writer:
         if isinstance(data_iterable, (bytes, bytearray, memoryview)):

@@ -19,6 +19,9 @@ of it is written, and the file contents are counted as they stream out of the de
 - ``tarfile.data_filter`` (Python 3.12, 3.11.4+, 3.10.12+) is consulted as a second opinion
   where it exists.
 
+A warm worker may have unpacked the same archive already (``_memo``): its checked files are then
+written from memory instead of unpacking the archive again.
+
 Files are unpacked into a hidden staging folder (inside ``dest`` when it exists, beside it when
 not), and only moved into place once the whole archive passed, so a refused archive leaves
 nothing behind. File modes are normalized (0644, or 0755 with an execute bit) and modification
@@ -41,6 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flyte.errors import CodeBundleError
+from flyte.runtime._bundle import _memo
 from flyte.runtime._bundle._limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES
 
 __all__ = ["extract_bundle"]
@@ -82,13 +86,26 @@ def extract_bundle(
     dest = dest.absolute()
     staging = _make_staging(dest)
     try:
-        with _decompressed(archive, max_bytes, max_files) as stream:
-            _unpack(archive, stream, staging, max_bytes, max_files)
+        unpacked = _memo.lookup(archive)
+        if unpacked is not None and _within(unpacked, max_bytes, max_files):
+            # A warm worker unpacked (and checked) this very file before forking this process.
+            try:
+                _memo.write_into(unpacked, staging)
+            except OSError as e:
+                raise CodeBundleError(f"cannot unpack code bundle {archive}: {e}") from e
+        else:
+            with _decompressed(archive, max_bytes, max_files) as stream:
+                _unpack(archive, stream, staging, max_bytes, max_files)
         _publish(staging, dest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return dest.resolve()
+
+
+def _within(unpacked: _memo.Unpacked, max_bytes: int, max_files: int) -> bool:
+    contents = sum(len(data) for _, data, _ in unpacked.files)
+    return contents <= max_bytes and len(unpacked.files) + len(unpacked.folders) <= max_files
 
 
 def _refuse(archive: Path, member: str, reason: str) -> CodeBundleError:
