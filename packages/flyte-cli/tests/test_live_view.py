@@ -25,11 +25,15 @@ from .test_remote_commands import TASKS, clean_env, flyte
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _as_a_shell_starts_it() -> None:
-    # An interactive shell starts a command with SIGINT at its default. A test runner started in
-    # the background (nohup, some CI agents) hands down SIG_IGN instead, under which Python
-    # installs no KeyboardInterrupt handler and the Ctrl-C this test sends would do nothing.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# An interactive shell starts a command with SIGINT at its default. A test runner started in the
+# background (nohup, some CI agents) hands down SIG_IGN instead, under which Python installs no
+# KeyboardInterrupt handler and the Ctrl-C these tests send would do nothing: the child puts
+# Python's own handler back first thing. (Not with a `preexec_fn`: that runs Python between fork
+# and exec, which breaks when another test left gRPC threads running in this process.)
+_CLI = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from flyte.cli._main import main; main(sys.argv[1:])"
+)
 
 
 class Terminal:
@@ -37,15 +41,8 @@ class Terminal:
 
     def __init__(self, args: list[str], env: dict[str, str]):
         master, slave = pty.openpty()
-        code = "import sys; from flyte.cli._main import main; main(sys.argv[1:])"
         self.process = subprocess.Popen(
-            [sys.executable, "-c", code, *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            close_fds=True,
-            preexec_fn=_as_a_shell_starts_it,  # a signal reset only: nothing that could deadlock after fork
+            [sys.executable, "-c", _CLI, *args], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
         )
         os.close(slave)
         self.master = master

@@ -23,9 +23,16 @@ def environments_in(module: Any) -> dict[str, Any]:
 @click.argument("env_names", metavar="ENV...", nargs=-1)
 @click.option("--force", is_flag=True, help="Rebuild even when the image exists.")
 @click.option("--builder", help="Image builder (default: image.builder from the config, else local).")
+@click.option("--no-progress", is_flag=True, help="Build output as plain lines on stderr instead of a progress bar.")
 @pass_cli_context
-def build(obj: CLIContext, file: Path, env_names: tuple[str, ...], force: bool, builder: str | None) -> None:
-    """Build the images of the environments ENV... defined in FILE (all of them when none is named)."""
+def build(
+    obj: CLIContext, file: Path, env_names: tuple[str, ...], force: bool, builder: str | None, no_progress: bool
+) -> None:
+    """Build the images of the environments ENV... defined in FILE (all of them when none is named).
+
+    On a terminal a bar follows the build's steps with its last output line; otherwise (or with
+    --no-progress) the build's output is printed to stderr as it comes.
+    """
     from flyte.imagebuild import build_images
 
     envs = environments_in(load_module(file))
@@ -35,5 +42,8 @@ def build(obj: CLIContext, file: Path, env_names: tuple[str, ...], force: bool, 
     if unknown:
         raise click.UsageError(f"no environment {unknown[0]!r} in {file}; its environments: {', '.join(sorted(envs))}")
     chosen = [envs[n] for n in env_names] if env_names else list(envs.values())
-    cache = build_images(*chosen, force=force, builder=builder or obj.config.image.builder)
+    from flyte.cli._progress import Activity, is_terminal
+
+    with Activity(not no_progress and is_terminal()):
+        cache = build_images(*chosen, force=force, builder=builder or obj.config.image.builder)
     emit([{"environment": name, "image": uri} for name, uri in sorted(cache.image_lookup.items())], obj.output_format)

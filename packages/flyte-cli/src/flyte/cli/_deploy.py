@@ -66,6 +66,14 @@ def environments(modules: list[Any]) -> dict[str, Any]:
 @click.option("-r", "--recursive", is_flag=True, help="PATH is a folder: deploy from every Python file under it.")
 @click.option("-p", "--project", help="Project to deploy to (default: the config's task.project).")
 @click.option("-d", "--domain", help="Domain to deploy to (default: the config's task.domain).")
+@click.option(
+    "--build/--no-build",
+    default=None,
+    help="Images: --build builds every missing Image spec or fails; --no-build builds none. "
+    "Default: build missing ones, skipping (with a note) local builds when no Docker engine answers.",
+)
+@click.option("--builder", help="Image builder (default: image.builder from the config, else local).")
+@click.option("--no-progress", is_flag=True, help="No spinner or progress bars (also when stdout is not a terminal).")
 @pass_cli_context
 def deploy(
     obj: CLIContext,
@@ -77,6 +85,9 @@ def deploy(
     recursive: bool,
     project: str | None,
     domain: str | None,
+    build: bool | None,
+    builder: str | None,
+    no_progress: bool,
 ) -> None:
     """Deploy the environments ENV... of the Python file PATH (or every one, with --all / -r).
 
@@ -84,6 +95,12 @@ def deploy(
     flyte deploy hello.py hello_env
     flyte deploy --all hello.py
     flyte deploy --recursive ./src
+
+    Images given as a string (a URI, or "auto") are registered as they are. An Image spec that
+    does not exist yet is built first with the configured builder (a present one costs only the
+    existence check). With the local builder and no Docker engine answering, the build is skipped
+    with a note: the embedded server's default executors run tasks in-process and ignore images.
+    --build makes a missing build an error; --no-build and --dry-run build nothing.
     """
     from flyte.cli._backend import Backend, init_runtime, resolve
 
@@ -125,8 +142,21 @@ def deploy(
         backend = resolve(obj, start=True, project=project, domain=domain)
     init_runtime(backend, root_dir=root)
     import flyte.runtime as runtime
+    from flyte.cli._progress import Activity, is_terminal
 
-    deployments = runtime.deploy(*chosen, version=version, dry_run=dry_run)
+    with (
+        Activity(not no_progress and is_terminal()) as activity,
+        activity.step("Building missing images, bundling and uploading the code, registering the tasks"),
+    ):
+        deployments = runtime.deploy(
+            *chosen,
+            version=version,
+            dry_run=dry_run,
+            build=build,
+            builder=builder or obj.config.image.builder,
+        )
+    for uri, outcome in deployments[0].images if deployments else ():
+        click.echo(f"Image {uri}: {outcome}", err=True)
     rows = [
         {
             "environment": d.environment,

@@ -11,8 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -20,6 +19,7 @@ import click
 from flyte.cli import _records as records
 
 POLL_S = 0.4
+SETTLE_POLLS = 5  # polls the run's final line waits for lagging children (plain mode)
 _COLORS = {
     "SUCCEEDED": "green",
     "FAILED": "red",
@@ -34,18 +34,6 @@ _COLORS = {
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
-
-
-@contextmanager
-def status(message: str, enabled: bool = True) -> Iterator[None]:
-    """A spinner with ``message`` on a terminal while a long step runs (nothing elsewhere)."""
-    if not (enabled and is_terminal()):
-        yield
-        return
-    from flyte.cli._output import console
-
-    with console().status(message):
-        yield
 
 
 def describe(row: dict[str, Any]) -> str:
@@ -153,16 +141,49 @@ def _watch_plain(snapshot: _Snapshot, run: Any, follow: bool, stop: threading.Ev
     if follow:
         _follow_logs(run, click.echo, stop)
     seen: dict[str, tuple[str, int]] = {}
+    grace = SETTLE_POLLS
     while True:
         snapshot.poll()
-        for row in sorted(snapshot.rows, key=lambda r: (r["start_time"] or "~", r["name"])):
-            key = (row["phase"], row["attempts"])
-            if seen.get(row["name"]) != key:
-                seen[row["name"]] = key
-                click.echo(f"[{snapshot.run_name}] {describe(row)}")
-        if snapshot.done:
+        rows = snapshot.rows
+        if snapshot.done and grace > 0 and any(r["phase"] not in records.TERMINAL for r in rows):
+            # The run ended but the action list still shows some running: hold the run's own
+            # line back for a few polls so that it comes after theirs.
+            grace -= 1
+            rows = [r for r in rows if r["parent"] is not None]
+        for row in changes(rows, seen):
+            click.echo(f"[{snapshot.run_name}] {describe(row)}")
+        if snapshot.done and rows is snapshot.rows:
             return
         time.sleep(POLL_S)
+
+
+def changes(rows: list[dict[str, Any]], seen: dict[str, tuple[str, int]]) -> list[dict[str, Any]]:
+    """The rows whose phase or attempt changed since ``seen`` (which is updated), in print order.
+
+    One poll often brings several changes at once: a fan-out's last children succeeding and the
+    run itself succeeding. Start order alone would print the parent (started first) before those
+    children. So changes to running phases come first, in start order, then the actions that
+    ended, deepest first: every parent's final line after its children's, the run's last.
+    """
+    by_name = {r["name"]: r for r in rows}
+
+    def depth(row: dict[str, Any]) -> int:
+        d, parent, hops = 0, row["parent"], 0
+        while parent in by_name and hops < len(by_name):
+            d, parent, hops = d + 1, by_name[parent]["parent"], hops + 1
+        return d
+
+    changed = []
+    for row in rows:
+        key = (row["phase"], row["attempts"])
+        if seen.get(row["name"]) != key:
+            seen[row["name"]] = key
+            changed.append(row)
+    ongoing = [r for r in changed if r["phase"] not in records.TERMINAL]
+    ended = [r for r in changed if r["phase"] in records.TERMINAL]
+    ongoing.sort(key=lambda r: (r["start_time"] or "~", r["name"]))
+    ended.sort(key=lambda r: (-depth(r), r["end_time"] or "~", r["start_time"] or "~", r["name"]))
+    return ongoing + ended
 
 
 def _watch_live(snapshot: _Snapshot, run: Any, follow: bool, stop: threading.Event) -> None:

@@ -140,8 +140,9 @@ def _stored_data_base(annotation: Any) -> type | None:
 
 
 def upload_local_data(inputs: dict[str, Any], progress: bool) -> dict[str, Any]:
-    """``inputs`` with every File, Dir or DataFrame on local disk uploaded to the backend."""
-    from flyte.cli._live import status
+    """``inputs`` with every File, Dir or DataFrame on local disk uploaded to the backend, each
+    with a byte progress bar on a terminal (unless ``progress`` is False)."""
+    from flyte.cli._progress import Activity, is_terminal
     from flyte.io import DataFrame, Dir, File
     from flyte.remote import upload_dir, upload_file
 
@@ -151,7 +152,7 @@ def upload_local_data(inputs: dict[str, Any], progress: bool) -> dict[str, Any]:
         if not isinstance(value, (File, Dir, DataFrame)) or not location or "://" in location:
             continue
         folder = Path(location).is_dir()
-        with status(f"Uploading {location} (input {name})", enabled=progress):
+        with Activity(progress and is_terminal()):
             uri = upload_dir(location) if folder else upload_file(location)
         if isinstance(value, DataFrame):
             result[name] = DataFrame.from_existing_remote(uri, format=value.format)
@@ -311,13 +312,17 @@ def _run_task(task: Any, inputs: dict[str, Any], options: RunOptions) -> None:
         _print_outputs(result.outputs().named_outputs())
         return
     from flyte.cli._backend import init_runtime, resolve
-    from flyte.cli._live import status
+    from flyte.cli._progress import Activity, is_terminal
 
     obj = click.get_current_context().find_object(CLIContext) or CLIContext()
     backend = resolve(obj, start=True, project=options.project, domain=options.domain)
     init_runtime(backend)
     inputs = upload_local_data(inputs, options.progress)
-    with status("Bundling the code, uploading it and submitting the run", enabled=options.progress):
+    # A spinner while the code is bundled and the run submitted, a byte bar while the bundle uploads.
+    with (
+        Activity(options.progress and is_terminal()) as activity,
+        activity.step("Bundling the code and submitting the run"),
+    ):
         remote = runtime.with_runcontext(mode="remote", **settings).run(task, **inputs)
     _watch_remote(remote, backend.endpoint, options)
 
@@ -538,7 +543,11 @@ def _key_value(ctx: click.Context, param: click.Parameter, values: tuple[str, ..
 @click.option("-e", "--env", multiple=True, callback=_key_value, metavar="KEY=VALUE", help="Environment variable.")
 @click.option("--label", multiple=True, callback=_key_value, metavar="KEY=VALUE", help="Label of the run.")
 @click.option("--follow", is_flag=True, help="Stream the run's logs (remote runs).")
-@click.option("--no-progress", is_flag=True, help="No spinner or live view animation; plain lines instead.")
+@click.option(
+    "--no-progress",
+    is_flag=True,
+    help="No spinner, upload bars or live view animation; plain lines instead (also when stdout is not a terminal).",
+)
 @click.option("--no-wait", is_flag=True, help="Submit the run and return without watching it (remote runs).")
 def run(**_: Any) -> None:
     """Run a task from a Python file, or a deployed one.

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     )
     from flyte.imagebuild._docker_builder import DockerBuilder
     from flyte.imagebuild._image import Image
+    from flyte.imagebuild._progress import build_progress
     from flyte.imagebuild._record import BuildRecord
     from flyte.imagebuild._remote_builder import RemoteBuilder
 
@@ -46,6 +47,7 @@ _EXPORTS = {
     "register_builder": "flyte.imagebuild._builder",
     "DockerBuilder": "flyte.imagebuild._docker_builder",
     "BuildRecord": "flyte.imagebuild._record",
+    "build_progress": "flyte.imagebuild._progress",
     "RemoteBuilder": "flyte.imagebuild._remote_builder",
 }
 
@@ -62,6 +64,7 @@ __all__ = [
     "available_builders",
     "build",
     "build_images",
+    "build_progress",
     "get_builder",
     "register_builder",
 ]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from flyte.imagebuild._builder import ImageBuild
 from flyte.imagebuild._engine_probe import docker_host, engine_has_image
 from flyte.imagebuild._errors import image_build_error
+from flyte.imagebuild._progress import emit as emit_progress
 
 if TYPE_CHECKING:
     import docker
@@ -48,7 +49,8 @@ class DockerBuilder:
         network_mode: network of the build containers, e.g. ``"none"``; default
             ``$FLYTE_IMAGEBUILD_NETWORK`` or the engine's default.
         no_cache: build every layer anew instead of reusing the engine's layer cache.
-        progress: called with every line of build and push output; default: logged at INFO.
+        progress: called with every line of build and push output; default: the callback
+            installed with `flyte.imagebuild.build_progress`, else logged at INFO.
     """
 
     def __init__(
@@ -64,7 +66,7 @@ class DockerBuilder:
         self._buildkit = buildkit
         self.network_mode = network_mode or os.environ.get("FLYTE_IMAGEBUILD_NETWORK") or None
         self.no_cache = no_cache
-        self.progress = progress or logger.info
+        self.progress = progress or emit_progress
 
     def record_scope(self) -> str:
         return f"docker:{self.host}"

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from flyte.runtime._task import TaskTemplate
 
 RESOLVER = "flyte.runtime.DefaultTaskResolver"
+# flyte-imagebuild declares the hook that builds missing images here (see `_ensure_images`).
+DEPLOY_IMAGES_GROUP = "flyte.plugins.deploy_images"
 # The embedded server runs a0 in-place and ignores the image; other backends need a real one.
 PLACEHOLDER_IMAGE = "auto"
 VERSION_DIGITS = 32
@@ -42,12 +44,16 @@ class Deployment:
         version: the version every task was registered with (the bundle digest unless given).
         bundle_uri: where the code bundle was uploaded (its local path for a dry run).
         tasks: the task specs, in the order the environment defines them.
+        images: ``(uri, outcome)`` of each `Image` spec this deploy made sure of (``"built"``,
+            ``"found in record"``, ``"not built: <why>"``...), shared by the environments of one
+            deploy; empty when there was none or nothing was built.
     """
 
     environment: str
     version: str
     bundle_uri: str
     tasks: tuple[TaskSpec, ...]
+    images: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -265,13 +271,56 @@ def _environments(envs: Iterable[TaskEnvironment]) -> list[TaskEnvironment]:
     return list(seen.values())
 
 
+def _deploy_images_hook() -> Any:
+    """flyte-imagebuild's ``ensure_images`` when it is installed, else None."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=DEPLOY_IMAGES_GROUP):
+        return ep.load()
+    return None
+
+
+async def _ensure_images(
+    envs: Sequence[TaskEnvironment], build: bool | None, builder: str | None
+) -> tuple[tuple[str, str], ...]:
+    """Build the environments' `Image` specs that do not exist yet (see `deploy` for the rule)."""
+    images = [env.image for env in envs if not isinstance(env.image, str)]
+    images += [t.image for env in envs for t in env.tasks.values() if not isinstance(t.image, str)]
+    if build is False or not images:
+        return ()
+    hook = _deploy_images_hook()
+    if hook is None:
+        if build:
+            raise DeploymentError(
+                "build=True needs flyte-imagebuild to build images; install it (pip install flyte-imagebuild)"
+            )
+        return ()
+    outcomes = await asyncio.to_thread(hook, images, builder=builder, required=bool(build))
+    return tuple((o.uri, o.outcome) for o in outcomes)
+
+
 @syncify
-async def deploy(*envs: TaskEnvironment, version: str | None = None, dry_run: bool = False) -> list[Deployment]:
+async def deploy(
+    *envs: TaskEnvironment,
+    version: str | None = None,
+    dry_run: bool = False,
+    build: bool | None = None,
+    builder: str | None = None,
+) -> list[Deployment]:
     """Register every task of ``envs`` (and the environments they depend on) on the backend.
 
     The source root (``flyte.init(root_dir=...)``, else the folder the first task's module is
     imported from) is bundled and uploaded once; each task is registered with ``version`` (the
-    bundle's digest unless given). ``dry_run`` builds the specs without contacting the backend.
+    bundle's digest unless given). ``dry_run`` builds the specs without contacting the backend
+    and builds no image.
+
+    Images: an environment's (or task's) image given as a string (a URI, or ``"auto"``) is
+    registered as it is. An ``Image`` spec is built first when it does not exist yet (a present
+    one costs only the existence check), with ``builder`` (default ``$FLYTE_IMAGE_BUILDER``,
+    else ``"local"``), when flyte-imagebuild is installed. ``build=None`` (the default) skips,
+    with a note in ``Deployment.images``, a local build for which no Docker engine answers (the
+    embedded server's default executors ignore images); ``build=True`` builds or fails;
+    ``build=False`` builds nothing.
 
     Example:
         >>> flyte.init(endpoint="localhost:8090", insecure=True)  # doctest: +SKIP
@@ -284,8 +333,9 @@ async def deploy(*envs: TaskEnvironment, version: str | None = None, dry_run: bo
     tasks = [t for env in all_envs for t in env.tasks.values()]
     if not tasks:
         return [Deployment(env.name, version or "", "", ()) for env in all_envs]
+    images = () if dry_run else await _ensure_images(all_envs, build, builder)
     chosen, uri, specs = await deploy_tasks(tasks, session, version=version, dry_run=dry_run)
     by_env: dict[str, list[TaskSpec]] = {env.name: [] for env in all_envs}
     for spec in specs:
         by_env[spec.environment].append(spec)
-    return [Deployment(name, chosen, uri, tuple(found)) for name, found in by_env.items()]
+    return [Deployment(name, chosen, uri, tuple(found), images) for name, found in by_env.items()]
