@@ -219,3 +219,28 @@ async def test_a_run_name_is_used_once(clients, deployed: Deployed):
     with pytest.raises(grpc.aio.AioRpcError) as e:
         await clients.run_service.CreateRun(request)
     assert e.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+async def test_a_stream_keeps_delivering_after_a_thousand_calls_on_its_connection(server, deployed: Deployed):
+    # One HTTP/2 connection carries a parent's Watch and every EnqueueAction of a big fan-out;
+    # hypercorn's default closes a connection after 1000 requests, and an open stream on it then
+    # went silent: the parent waited forever. Its own channel, so the request count is exact.
+    async with ClientSet(server.address, insecure=True) as own:
+        # Two attempts of `sleepy` killed at their 3 s limit: >= 6 s of watching.
+        action = await create_run(own, deployed.ids["sleepy"], inputs(seconds=(30.0, float)))
+        get = run_service_pb2.GetActionDetailsRequest(action_id=action)
+        phases: list[int] = []
+
+        async def follow() -> None:
+            stream = own.run_service.WatchActionDetails(run_service_pb2.WatchActionDetailsRequest(action_id=action))
+            async for response in stream:
+                phases.append(response.details.status.phase)
+
+        watching = asyncio.ensure_future(asyncio.wait_for(follow(), WAIT_SECONDS))
+        for _ in range(1100):
+            await own.run_service.GetActionDetails(get)
+        if watching.done():
+            watching.result()  # raises the stream's own error if it broke
+            pytest.fail("the action ended before the calls did: make it sleep longer")
+        await watching
+    assert phases[-1] == phase_pb2.ACTION_PHASE_TIMED_OUT

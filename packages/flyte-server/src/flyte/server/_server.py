@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -88,6 +89,10 @@ async def serve_async(
         hyper = Config()
         hyper.graceful_timeout = GRACEFUL_SHUTDOWN_SECONDS
         hyper.accesslog = None
+        # Hypercorn sends GOAWAY after this many requests on one HTTP/2 connection (default 1000),
+        # after which its h2 state refuses every frame, also on streams still open: a parent's
+        # StateService.Watch (one connection carrying its EnqueueActions too) would go silent.
+        hyper.keep_alive_max_requests = sys.maxsize
         hyper.errorlog = logging.getLogger("hypercorn.error")  # one handler: the root logger's
         await executor.start()
         _write_server_info(layout, url)
