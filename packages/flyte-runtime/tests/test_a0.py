@@ -253,3 +253,47 @@ def test_a0s_own_steps_run_inline_and_the_tasks_calls_in_threads():
     assert inline == threading.current_thread().name
     assert threaded != inline
     assert error == "ZeroDivisionError"
+
+
+def test_a_bundle_in_a_bucket_is_fetched_and_its_copy_removed(tmp_path, bundle, monkeypatch):
+    # A real S3 endpoint (moto on loopback): a0 downloads the bundle into a temp folder, unpacks
+    # it, and removes the copy, whether the run succeeds or the download fails.
+    boto3 = pytest.importorskip("boto3")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        s3 = boto3.client(
+            "s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+        )
+        s3.create_bucket(Bucket="code")
+        s3.upload_file(str(bundle), "code", f"v1/{bundle.name}")
+        scratch = tmp_path / "tmp"
+        scratch.mkdir()
+        for name, value in {
+            "TMPDIR": str(scratch),
+            "FLYTE_AWS_ENDPOINT": endpoint,
+            "FLYTE_AWS_ACCESS_KEY_ID": "k",
+            "FLYTE_AWS_SECRET_ACCESS_KEY": "s",
+            "FLYTE_AWS_REGION": "us-east-1",
+            "FLYTE_STORAGE_RETRIES": "0",
+        }.items():
+            monkeypatch.setenv(name, value)
+        inputs = write_inputs(tmp_path / "inputs.pb", x=(1, int))
+
+        result, outputs = a0(tmp_path, inputs, "--tgz", f"s3://code/v1/{bundle.name}", instance="add")
+        assert result.returncode == 0, result.stderr
+        assert read_outputs(outputs, int) == {"o0": 11}
+        assert list(scratch.iterdir()) == []
+
+        (tmp_path / "missing").mkdir()
+        result, outputs = a0(tmp_path / "missing", inputs, "--tgz", "s3://code/v1/nope.tar.gz", instance="add")
+        assert result.returncode == 0, result.stderr
+        error = read_error(outputs)
+        assert "s3://code/v1/nope.tar.gz" in error.error.message
+        assert list(scratch.iterdir()) == []
+    finally:
+        server.stop()

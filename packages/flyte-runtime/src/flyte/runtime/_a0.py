@@ -24,6 +24,7 @@ import importlib
 import inspect
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -146,16 +147,23 @@ async def load_code(args: A0Args) -> Any | None:
     if bundle is None:
         return None
     local = _local_file(bundle)
-    if local is None:  # in a bucket (or not there): fetch a copy
-        try:
-            local = Path(tempfile.mkdtemp(prefix="flyte-bundle-")) / Path(bundle).name
-            await storage.get(bundle, str(local))
-        except Exception as e:
-            raise CodeBundleError(f"downloading the code bundle {bundle} failed: {e}") from e
-    if args.pkl:
-        return await asyncio.to_thread(load_pkl_bundle, local)
-    await asyncio.to_thread(extract_bundle, local, args.dest)
-    return None
+    download: str | None = None
+    if local is None:  # in a bucket (or not there): fetch a copy, removed once unpacked
+        download = tempfile.mkdtemp(prefix="flyte-bundle-")
+        local = Path(download) / Path(bundle).name
+    try:
+        if download is not None:
+            try:
+                await storage.get(bundle, str(local))
+            except Exception as e:
+                raise CodeBundleError(f"downloading the code bundle {bundle} failed: {e}") from e
+        if args.pkl:
+            return await asyncio.to_thread(load_pkl_bundle, local)
+        await asyncio.to_thread(extract_bundle, local, args.dest)
+        return None
+    finally:
+        if download is not None:
+            shutil.rmtree(download, ignore_errors=True)
 
 
 def _local_file(uri: str) -> Path | None:
