@@ -6,8 +6,6 @@ The engine is `flyte.imagebuild.testing`'s private ``dockerd`` (the image tests'
 
 from __future__ import annotations
 
-import os
-import shutil
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -23,23 +21,7 @@ from .test_remote_commands import clean_env, flyte
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[testing.Engine]:
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("no uv binary to make the uv stand-in image from")
-    try:
-        running = testing.start_engine()
-    except testing.EngineUnavailable as e:
-        if os.environ.get("CI") and shutil.which("dockerd"):
-            pytest.fail(f"dockerd did not start: {e}")
-        pytest.skip(str(e))
-    try:
-        try:
-            testing.install_base_images(running.host, uv)
-        except testing.EngineUnavailable as e:
-            pytest.skip(str(e))
-        yield running
-    finally:
-        testing.stop_engine(running)
+    yield from testing.engine_for_tests()
 
 
 def _envs_file(folder: Path) -> Path:

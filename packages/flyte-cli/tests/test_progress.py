@@ -18,7 +18,7 @@ from flyte.cli._live import changes
 from flyte.cli._progress import build_step
 
 from .test_live_view import ANSI, Terminal
-from .test_remote_commands import Backend, clean_env, flyte
+from .test_remote_commands import Backend, flyte, serve
 
 FILES = textwrap.dedent(
     """
@@ -105,19 +105,7 @@ def test_build_steps_are_read_from_classic_and_buildkit_output():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    import json
-
-    root = tmp_path_factory.mktemp("cliprog")
-    env = clean_env(root)
-    tasks = root / "cliprog.py"
-    tasks.write_text(FILES)
-    started = flyte("start", "server", "--port", "0", env=env)
-    assert started.returncode == 0, started.stderr
-    info = json.loads(flyte("-of", "json", "get", "server", env=env).stdout)[0]
-    try:
-        yield Backend(env, tasks, str(info["url"]).removeprefix("http://"))
-    finally:
-        flyte("stop", "server", env=env)
+    yield from serve(tmp_path_factory.mktemp("cliprog"), "cliprog.py", FILES)
 
 
 def test_plain_lines_of_a_fan_out_end_with_the_runs_own_terminal_line(server: Backend):

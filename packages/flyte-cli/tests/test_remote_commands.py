@@ -93,12 +93,12 @@ class Backend:
         return data
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
-    root = tmp_path_factory.mktemp("remote")
+def serve(root: Path, tasks_file: str, source: str) -> Iterator[Backend]:
+    """A fixture's body: an embedded server started by `flyte start server` in a clean home
+    under ``root``, with ``source`` written to ``root/tasks_file``; stopped afterwards."""
     env = clean_env(root)
-    tasks = root / "clirem.py"
-    tasks.write_text(TASKS)
+    tasks = root / tasks_file
+    tasks.write_text(source)
     started = flyte("start", "server", "--port", "0", env=env)
     assert started.returncode == 0, started.stderr
     info = json.loads(flyte("-of", "json", "get", "server", env=env).stdout)[0]
@@ -106,6 +106,11 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
         yield Backend(env, tasks, str(info["url"]).removeprefix("http://"))
     finally:
         flyte("stop", "server", env=env)
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    yield from serve(tmp_path_factory.mktemp("remote"), "clirem.py", TASKS)
 
 
 @pytest.fixture(scope="module")

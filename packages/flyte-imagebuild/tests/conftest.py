@@ -15,8 +15,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import os
-import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,22 +77,8 @@ class Engine:
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
-    try:
-        running = testing.start_engine()
-    except testing.EngineUnavailable as e:
-        if os.environ.get("CI") and shutil.which("dockerd"):  # CI installs the engine: not starting fails
-            pytest.fail(f"dockerd did not start: {e}")
-        pytest.skip(str(e))
-    try:
-        import uv
-
-        try:
-            testing.install_base_images(running.host, uv.find_uv_bin())
-        except testing.EngineUnavailable as e:
-            pytest.skip(str(e))
+    for running in testing.engine_for_tests():
         yield Engine(running.host, BASE_IMAGE)
-    finally:
-        testing.stop_engine(running)
 
 
 # -- registries -----------------------------------------------------------------------------------

@@ -38,23 +38,8 @@ LABEL = "org.flyte.server"
 def docker_host() -> Iterator[str]:
     from flyte.imagebuild import testing
 
-    uv = os.environ.get("UV") or shutil.which("uv")
-    if uv is None:
-        pytest.skip("no uv binary to make the uv stand-in image and build the wheels with")
-    try:
-        engine = testing.start_engine()
-    except testing.EngineUnavailable as e:
-        if os.environ.get("CI") and shutil.which("dockerd"):
-            pytest.fail(f"dockerd did not start: {e}")
-        pytest.skip(str(e))
-    try:
-        try:
-            testing.install_base_images(engine.host, uv)
-        except testing.EngineUnavailable as e:
-            pytest.skip(str(e))
+    for engine in testing.engine_for_tests():
         yield engine.host
-    finally:
-        testing.stop_engine(engine)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ embedded server's Docker-executor tests. Nothing here is pulled from the interne
   image can install the runtime (and its ``a0``) offline with `Image.with_local_wheels`.
 
 Each function raises `EngineUnavailable` (with the reason) when a tool it needs is missing, so a
-test suite can skip instead of failing where the machine cannot run an engine.
+test suite can skip instead of failing where the machine cannot run an engine;
+`engine_for_tests` is that rule as a pytest fixture body.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,43 @@ def stop_engine(engine: Engine) -> None:
     if os.path.ismount(netns):
         subprocess.run(["umount", str(netns)], check=False)
     shutil.rmtree(engine.root, ignore_errors=True)
+
+
+def engine_for_tests(uv_binary: str | None = None) -> Iterator[Engine]:
+    """A pytest fixture's body: ``yield from engine_for_tests()`` gives a private engine with the
+    base images installed, stopped afterwards.
+
+    Where no engine can start the test is skipped, except under ``CI`` on a machine with
+    ``dockerd`` installed (CI installs it on purpose): then it fails, so a broken engine cannot
+    pass as a skip. ``uv_binary`` defaults to ``$UV``, the uv on ``PATH``, then the ``uv`` package.
+    """
+    import pytest
+
+    uv = uv_binary or os.environ.get("UV") or shutil.which("uv") or _uv_from_package()
+    if uv is None:
+        pytest.skip("no uv binary to make the uv stand-in image from")
+    try:
+        engine = start_engine()
+    except EngineUnavailable as e:
+        if os.environ.get("CI") and shutil.which("dockerd"):
+            pytest.fail(f"dockerd did not start: {e}")
+        pytest.skip(str(e))
+    try:
+        try:
+            install_base_images(engine.host, uv)
+        except EngineUnavailable as e:
+            pytest.skip(str(e))
+        yield engine
+    finally:
+        stop_engine(engine)
+
+
+def _uv_from_package() -> str | None:
+    try:
+        import uv  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    return str(uv.find_uv_bin())
 
 
 def base_rootfs_tar() -> Path:
