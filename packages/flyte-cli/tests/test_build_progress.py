@@ -21,7 +21,7 @@ from .test_remote_commands import clean_env, flyte
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[testing.Engine]:
-    yield from testing.engine_for_tests()
+    yield from testing.engine_for_tests(pytest.skip, pytest.fail)
 
 
 def _envs_file(folder: Path) -> Path:

@@ -77,7 +77,9 @@ class Engine:
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
-    for running in testing.engine_for_tests():
+    import uv
+
+    for running in testing.engine_for_tests(pytest.skip, pytest.fail, uv.find_uv_bin()):
         yield Engine(running.host, BASE_IMAGE)
 
 

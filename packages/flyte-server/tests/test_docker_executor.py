@@ -38,7 +38,7 @@ LABEL = "org.flyte.server"
 def docker_host() -> Iterator[str]:
     from flyte.imagebuild import testing
 
-    for engine in testing.engine_for_tests():
+    for engine in testing.engine_for_tests(pytest.skip, pytest.fail):
         yield engine.host
 
 

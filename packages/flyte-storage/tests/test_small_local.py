@@ -60,7 +60,7 @@ async def test_a_file_above_the_small_limit_streams_in_chunks(tmp_path: Path) ->
 
 
 async def test_reading_what_is_missing_or_a_folder_names_the_path(tmp_path: Path) -> None:
-    with pytest.raises(StorageNotFoundError, match="nope.pb"):
+    with pytest.raises(StorageNotFoundError, match=r"nope\.pb"):
         await _read(str(tmp_path / "nope.pb"))
     with pytest.raises(InvalidStoragePathError, match="is a directory"):
         await _read(str(tmp_path))

@@ -30,6 +30,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from flyte.imagebuild._plan import UV_IMAGE
 
@@ -147,41 +148,33 @@ def stop_engine(engine: Engine) -> None:
     shutil.rmtree(engine.root, ignore_errors=True)
 
 
-def engine_for_tests(uv_binary: str | None = None) -> Iterator[Engine]:
-    """A pytest fixture's body: ``yield from engine_for_tests()`` gives a private engine with the
-    base images installed, stopped afterwards.
+def engine_for_tests(
+    skip: Callable[[str], NoReturn], fail: Callable[[str], NoReturn], uv_binary: str | None = None
+) -> Iterator[Engine]:
+    """A pytest fixture's body: ``yield from engine_for_tests(pytest.skip, pytest.fail)`` gives a
+    private engine with the base images installed, stopped afterwards.
 
     Where no engine can start the test is skipped, except under ``CI`` on a machine with
     ``dockerd`` installed (CI installs it on purpose): then it fails, so a broken engine cannot
-    pass as a skip. ``uv_binary`` defaults to ``$UV``, the uv on ``PATH``, then the ``uv`` package.
+    pass as a skip. ``uv_binary`` defaults to ``$UV``, then the uv on ``PATH``.
     """
-    import pytest
-
-    uv = uv_binary or os.environ.get("UV") or shutil.which("uv") or _uv_from_package()
+    uv = uv_binary or os.environ.get("UV") or shutil.which("uv")
     if uv is None:
-        pytest.skip("no uv binary to make the uv stand-in image from")
+        skip("no uv binary to make the uv stand-in image from")
     try:
         engine = start_engine()
     except EngineUnavailable as e:
         if os.environ.get("CI") and shutil.which("dockerd"):
-            pytest.fail(f"dockerd did not start: {e}")
-        pytest.skip(str(e))
+            fail(f"dockerd did not start: {e}")
+        skip(str(e))
     try:
         try:
             install_base_images(engine.host, uv)
         except EngineUnavailable as e:
-            pytest.skip(str(e))
+            skip(str(e))
         yield engine
     finally:
         stop_engine(engine)
-
-
-def _uv_from_package() -> str | None:
-    try:
-        import uv  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    except ImportError:
-        return None
-    return str(uv.find_uv_bin())
 
 
 def base_rootfs_tar() -> Path:
