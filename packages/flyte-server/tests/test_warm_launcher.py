@@ -320,6 +320,41 @@ async def test_a_killed_worker_fails_its_running_actions_and_a_new_one_takes_ove
     assert alive(replacement)
 
 
+async def test_the_worker_started_with_the_server_is_the_one_plain_attempts_use(tmp_path: Path):
+    # The server warms up the worker of an attempt with no environment of its own as it starts:
+    # the first such attempts fork from it, and no second worker is started for them.
+    running = start_server(tmp_path / "data", "--executor", "warm")
+    try:
+
+        def workers() -> list[int]:
+            found = []
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and alive(int(entry)):
+                    try:
+                        with open(f"/proc/{entry}/stat") as f:
+                            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                        with open(f"/proc/{entry}/cmdline", "rb") as f:
+                            cmdline = f.read()
+                    except OSError:
+                        continue
+                    if ppid == running.process.pid and b"flyte.runtime._worker" in cmdline:
+                        found.append(int(entry))
+            return found
+
+        for _ in range(WAIT_SECONDS * 10):  # the warm-up starts with the server, before any run
+            if workers():
+                break
+            await asyncio.sleep(0.1)
+        started = workers()
+        assert len(started) == 1, started
+        async with ClientSet(running.address, insecure=True, rpc_retries=1) as own:
+            tasks = await deploy_warm_tasks(own, tmp_path)
+            assert await warm_worker(own, running, tasks) == started[0]
+        assert workers() == started
+    finally:
+        stop_server(running)
+
+
 async def test_running_actions_outlive_a_killed_server_and_their_outputs_are_kept(tmp_path: Path):
     data = tmp_path / "data"
     first = start_server(data, "--executor", "warm", "--max-concurrency", "2")

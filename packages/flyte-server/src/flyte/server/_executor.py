@@ -26,7 +26,7 @@ from flyte.server._launchers import make_launcher
 from flyte.server._layout import DataLayout, from_uri, to_uri
 from flyte.server._outcome import ABORTED, FAILED, SUCCEEDED, TIMED_OUT, Outcome, judge
 from flyte.server._policy import AttemptPolicy
-from flyte.server._process import A0, Launch, RunningAttempt, find_a0, render
+from flyte.server._process import A0, CONSTANT_TASK_ENV, Launch, RunningAttempt, find_a0, render
 from flyte.server._secrets import secret_env
 from flyte.server._store import ActionRow, MetadataStore
 
@@ -331,9 +331,7 @@ class Executor:
                 "_U_EP_OVERRIDE": self._endpoint,
                 "_U_INSECURE": "true",
                 "FLYTE_ATTEMPT_NUMBER": str(attempt - 1),
-                # The run's base is a local folder: writers of <base>/<child>/inputs.pb that use
-                # fsspec (flyte 2.12.1's controller) must create the child's folder first.
-                "FSSPEC_FILE_AUTO_MKDIR": "1",
+                **CONSTANT_TASK_ENV,
             }
         )
         return Launch(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from flyte.server._config import ServerConfig
-from flyte.server._process import Launcher, ProcessLauncher, find_a0
+from flyte.server._process import CONSTANT_TASK_ENV, Launcher, ProcessLauncher, find_a0
 
 EXECUTORS = ("process", "warm", "docker")
 
@@ -22,8 +22,9 @@ def make_launcher(config: ServerConfig) -> Launcher:
         from flyte.server._warm_launcher import WarmLauncher
 
         launcher = WarmLauncher()
-        # The worker most attempts use (no task or run environment of their own), started now.
-        launcher.warm_up(find_a0(config.a0_command), os.environ)
+        # The worker most attempts use (no task or run environment of their own), started now:
+        # the environment such an attempt gets, less what changes per attempt (the worker's key).
+        launcher.warm_up(find_a0(config.a0_command), {**os.environ, **CONSTANT_TASK_ENV})
         return launcher
     if config.executor == "docker":  # each attempt in a container of its task's image
         from flyte.server._docker_launcher import DockerLauncher

@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Protocol
 
 A0 = "a0"
+# Set in every attempt's environment. The run's base is a local folder: writers of
+# <base>/<child>/inputs.pb that use fsspec (flyte 2.12.1's controller) must create the child's
+# folder first. Part of what a warm worker imports with, so its warm-up uses it too.
+CONSTANT_TASK_ENV = {"FSSPEC_FILE_AUTO_MKDIR": "1"}
 
 
 def find_a0(configured: str | None) -> str | None:
