@@ -275,14 +275,19 @@ class LocalEngine(ABC, Generic[ConfigT, HandleT]):
                 done.set_exception(e)
 
     def _stop_now(self) -> None:
-        handle, self._handle, self._config = self._handle, None, None
+        handle = self._handle
         self._generation += 1
         if handle is None:
+            self._config = None
             return
         try:
             self._on_engine_thread(lambda: self.stop(handle))
         except Exception as e:  # a failed stop must not turn a finished task into a failed one
             logger.warning("the local %s engine did not stop cleanly: %s", self.name, e)
+        finally:
+            # Only now: ``running`` stays true until the engine's stop has returned, so whoever
+            # sees it false finds the engine's ports and processes gone, not closing.
+            self._handle, self._config = None, None
 
     def _start(self, config: ConfigT) -> HandleT:
         try:
