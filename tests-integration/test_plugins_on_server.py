@@ -10,12 +10,7 @@ literals: Dask and Spark DataFrames as parquet datasets in the server's store.
 from __future__ import annotations
 
 import importlib
-import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -27,39 +22,17 @@ import pytest
 import flyte.runtime as fr
 from flyte.io import DataFrame
 from flyte.runtime import _init
+from flyte.server.testing import running_server
 
 PROJECT_DIR = Path(__file__).parent / "plugins_project"
-READY_SECONDS = 60
 WAIT_SECONDS = 300  # a Spark action starts a JVM; on a loaded machine that takes a while
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("plugins-server") / "data"
-    log = open(data_dir.parent / "server.log", "w")  # noqa: SIM115  (the server's output)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flyte.server", "--port", "0", "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
-    )
-    log.close()
-    try:
-        info = data_dir / "server.json"
-        deadline = time.monotonic() + READY_SECONDS
-        while not info.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = (data_dir.parent / "server.log").read_text()
-                raise RuntimeError(f"the server did not start (exit {process.poll()}): {output}")
-            time.sleep(0.05)
-        yield str(json.loads(info.read_text())["url"])
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_server(data_dir, env={"SPARK_LOCAL_IP": "127.0.0.1"}) as server:
+        yield server.url
 
 
 @pytest.fixture

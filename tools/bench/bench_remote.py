@@ -26,17 +26,14 @@ import json
 import os
 import statistics
 import subprocess
-import sys
-import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
-READY_SECONDS = 60
+from flyte.server.testing import running_server
+from tools.bench._rounds import SDK_CHOICES, interleaved_rounds, python_of, sdks_of
+
 MODULE = "benchref"
 
 TASKS = textwrap.dedent(
@@ -107,47 +104,17 @@ DRIVER = textwrap.dedent(
 CASES = ("reference", "logs", "list_runs", "secret_create", "secret_get", "secret_list")
 
 
-def _public_python() -> Path:
-    from tools.public_flyte import public_python
-
-    return public_python()
-
-
-@contextmanager
-def server(data: Path, a0_command: str | None) -> Iterator[str]:
-    settings: dict[str, Any] = {"port": 0, "data_dir": str(data)}
-    if a0_command:
-        settings["a0_command"] = a0_command
-    code = f"import flyte.server; flyte.server.serve(**{settings!r})"
-    log = open(data.parent / f"{data.name}.log", "wb")  # noqa: SIM115  (the server's output)
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    try:
-        info = data / "server.json"
-        deadline = time.monotonic() + READY_SECONDS
-        while not info.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {(data.parent / f'{data.name}.log').read_text()}")
-            time.sleep(0.05)
-        yield str(json.loads(info.read_text())["url"])
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def one_round(sdk: str, args: argparse.Namespace, work: Path, round_no: int) -> list[dict[str, Any]]:
-    python = Path(sys.executable) if sdk == "ours" else _public_python()
+    python = python_of(sdk)
     root = work / f"{sdk}-{round_no}-project"
     root.mkdir()
     (root / f"{MODULE}.py").write_text(f"{TASKS}\n# round {round_no} {time.time_ns()}\n")
     (root / "driver.py").write_text(DRIVER)
     data = work / f"{sdk}-{round_no}-data"
     base = {"sdk": sdk, "round": round_no, "load": os.getloadavg()[0]}
-    with server(data, str(python.parent / "a0") if sdk == "public" else None) as url:
+    a0 = python.parent / "a0" if sdk == "public" else None
+    with running_server(data, a0_command=a0) as srv:
+        url = srv.url
         done = subprocess.run(
             [str(python), str(root / "driver.py"), url, str(root), str(args.runs), str(args.secrets)],
             capture_output=True,
@@ -185,29 +152,16 @@ def summarize(rows: list[dict[str, Any]], sdks: list[str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sdk", choices=("ours", "public", "both"), default="both")
+    parser.add_argument("--sdk", choices=SDK_CHOICES, default="both")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--secrets", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
-    sdks = ["ours", "public"] if args.sdk == "both" else [args.sdk]
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    out_dir = RESULTS / f"{stamp}-remote"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
-    load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp, open(out_dir / "bench_remote.jsonl", "w") as f:
-        for round_no in range(args.rounds):
-            for sdk in sdks if round_no % 2 == 0 else reversed(sdks):
-                for row in one_round(sdk, args, Path(tmp), round_no):
-                    f.write(json.dumps(row) + "\n")
-                    f.flush()
-                    rows.append(row)
-                print(f"round {round_no} {sdk} done", file=sys.stderr, flush=True)
-    print(f"load average before: {load_before}, after: {os.getloadavg()}")
+    sdks = sdks_of(args.sdk)
+    rows, raw = interleaved_rounds("remote", sdks, args.rounds, lambda sdk, work, n: one_round(sdk, args, work, n))
     print(summarize(rows, sdks))
-    print(f"raw: {out_dir / 'bench_remote.jsonl'}")
+    print(f"raw: {raw}")
 
 
 if __name__ == "__main__":

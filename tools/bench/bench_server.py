@@ -31,17 +31,14 @@ import os
 import sqlite3
 import statistics
 import subprocess
-import sys
-import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
-READY_SECONDS = 60
+from flyte.server.testing import running_server
+from tools.bench._rounds import SDK_CHOICES, interleaved_rounds, python_of, sdks_of
+
 MODULE = "benchkids"
 
 TASKS = textwrap.dedent(
@@ -100,42 +97,6 @@ DRIVER = textwrap.dedent(
 )
 
 
-def _public_python() -> Path:
-    from tools.public_flyte import public_python
-
-    return public_python()
-
-
-@contextmanager
-def server(
-    data: Path, executor: str, max_concurrency: int | None, a0_command: str | None
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    settings: dict[str, Any] = {"port": 0, "data_dir": str(data), "executor": executor}
-    if max_concurrency:
-        settings["max_concurrency"] = max_concurrency
-    if a0_command:
-        settings["a0_command"] = a0_command
-    code = f"import flyte.server; flyte.server.serve(**{settings!r})"
-    log = open(data.parent / f"{data.name}.log", "wb")  # noqa: SIM115  (the server's output)
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    try:
-        info = data / "server.json"
-        deadline = time.monotonic() + READY_SECONDS
-        while not info.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {(data.parent / f'{data.name}.log').read_text()}")
-            time.sleep(0.05)
-        yield str(json.loads(info.read_text())["url"]), process
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def drive(python: Path, url: str, root: Path, case: str, count: int, timeout: float) -> list[dict[str, Any]]:
     done = subprocess.run(
         [str(python), str(root / "driver.py"), url, str(root), case, str(count)],
@@ -161,7 +122,7 @@ def children_window(data: Path, run: str) -> tuple[int, float]:
     return int(row[0]), float(row[2] - row[1]) if row[0] else 0.0
 
 
-def server_rss_mib(process: subprocess.Popen[bytes]) -> float:
+def server_rss_mib(process: subprocess.Popen[str]) -> float:
     try:
         for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -172,7 +133,7 @@ def server_rss_mib(process: subprocess.Popen[bytes]) -> float:
 
 
 def one_round(sdk: str, args: argparse.Namespace, work: Path, round_no: int) -> list[dict[str, Any]]:
-    python = Path(sys.executable) if sdk == "ours" else _public_python()
+    python = python_of(sdk)
     a0 = str(python.parent / "a0") if sdk == "public" else None
     root = work / f"{sdk}-{round_no}-project"
     root.mkdir()
@@ -182,7 +143,8 @@ def one_round(sdk: str, args: argparse.Namespace, work: Path, round_no: int) -> 
     data = work / f"{sdk}-{round_no}-data"
     out: list[dict[str, Any]] = []
     base = {"sdk": sdk, "executor": args.executor, "round": round_no, "load": os.getloadavg()[0]}
-    with server(data, args.executor, args.max_concurrency, a0) as (url, process):
+    with running_server(data, executor=args.executor, max_concurrency=args.max_concurrency, a0_command=a0) as srv:
+        url, process = srv.url, srv.process
         if "trivial" in args.cases:
             for line in drive(python, url, root, "trivial", args.trivial_runs, args.timeout):
                 out.append({**base, **line})
@@ -231,30 +193,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--executor", default="process", help="the server's executor (process, warm, ...)")
     parser.add_argument("--max-concurrency", type=int, default=None, help="the server's slots (default: CPUs)")
-    parser.add_argument("--sdk", choices=("ours", "public", "both"), default="both")
+    parser.add_argument("--sdk", choices=SDK_CHOICES, default="both")
     parser.add_argument("--cases", default="trivial,fanout")
     parser.add_argument("--trivial-runs", type=int, default=10)
     parser.add_argument("--children", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
-    sdks = ["ours", "public"] if args.sdk == "both" else [args.sdk]
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    out_dir = RESULTS / f"{stamp}-server"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
-    load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp, open(out_dir / "bench_server.jsonl", "w") as f:
-        for round_no in range(args.rounds):
-            for sdk in sdks if round_no % 2 == 0 else reversed(sdks):
-                for row in one_round(sdk, args, Path(tmp), round_no):
-                    f.write(json.dumps(row) + "\n")
-                    f.flush()
-                    rows.append(row)
-                print(f"round {round_no} {sdk} done", file=sys.stderr, flush=True)
-    print(f"load average before: {load_before}, after: {os.getloadavg()}")
+    sdks = sdks_of(args.sdk)
+    rows, raw = interleaved_rounds("server", sdks, args.rounds, lambda sdk, work, n: one_round(sdk, args, work, n))
     print(summarize(rows, sdks, args.executor, args.children))
-    print(f"raw: {out_dir / 'bench_server.jsonl'}")
+    print(f"raw: {raw}")
 
 
 if __name__ == "__main__":

@@ -29,17 +29,14 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from flyte.server.testing import running_server
 
 RESULTS = Path(__file__).parent / "results"
 PROJECT, DOMAIN = "bench", "development"
@@ -70,49 +67,6 @@ async def fan(n: int) -> int: ...
 
 
 # ---------------------------------------------------------------------------------- the server
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    address: str
-
-
-@contextmanager
-def server(executor: str, data_dir: Path, extra: list[str]) -> Iterator[Server]:
-    log = open(data_dir.parent / f"{data_dir.name}-{executor}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flyte.server",
-            "--port",
-            "0",
-            "--data-dir",
-            str(data_dir),
-            "--executor",
-            executor,
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    log.close()
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "listening on" not in line:
-        process.kill()
-        raise RuntimeError(f"the {executor} server did not start: {line!r} (see {log.name})")
-    try:
-        yield Server(process, line.split("listening on http://", 1)[1].split()[0])
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _tree(root: int) -> list[int]:
@@ -310,8 +264,7 @@ async def measure(executor: str, cases: list[str], args: argparse.Namespace, wor
     succeeded = phase_pb2.ACTION_PHASE_SUCCEEDED
     data = workdir / f"data-{executor}"
     out: dict[str, Any] = {"executor": executor}
-    extra = ["--max-concurrency", str(args.max_concurrency)] if args.max_concurrency else []
-    with server(executor, data, extra) as srv:
+    with running_server(data, executor=executor, max_concurrency=args.max_concurrency) as srv:
         async with ClientSet(srv.address, insecure=True, rpc_retries=1) as clients:
             ids = await deploy(clients, workdir)
             if "trivial" in cases:

@@ -9,12 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
-import json
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -30,36 +25,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 PROJECT_DIR = Path(__file__).parent / "remote_project"
-READY_SECONDS = 60
 WAIT_SECONDS = 90
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("server") / "data"
-    log = open(data_dir.parent / "server.log", "w")  # noqa: SIM115  (the server's output)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flyte.server", "--port", "0", "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    try:
-        info = data_dir / "server.json"
-        deadline = time.monotonic() + READY_SECONDS
-        while not info.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = (data_dir.parent / "server.log").read_text()
-                raise RuntimeError(f"the server did not start (exit {process.poll()}): {output}")
-            time.sleep(0.05)
-        yield str(json.loads(info.read_text())["url"])
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    from flyte.server.testing import running_server  # here: without flyte-server the module skips
+
+    with running_server(tmp_path_factory.mktemp("server") / "data") as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import signal
-import subprocess
-import sys
 import textwrap
-import threading
 import urllib.request
 from base64 import b64encode
 from collections.abc import AsyncIterator, Iterator
@@ -25,10 +21,11 @@ from flyteidl2.task import task_definition_pb2, task_service_pb2
 from flyte.models import Backoff, RetryStrategy, TaskID, TaskSpec, Timeout
 from flyte.remote import ClientSet
 from flyte.runtime._bundle import build_tgz_bundle
+from flyte.server.testing import ServerProcess as Server
+from flyte.server.testing import start_server, stop_server
 from flyte.types import NativeInterface
 
 PROJECT, DOMAIN = "testproj", "development"
-READY_SECONDS = 60
 
 TASKS_MODULE = "srvtasks"
 TASKS = textwrap.dedent(
@@ -84,55 +81,9 @@ def sleepy(seconds: float) -> str: ...
 SIGNATURES = {f.__name__: f for f in (add, fan, boom, flaky, getenv, sleepy)}
 
 
-@dataclass(frozen=True)
-class Server:
-    url: str
-    address: str
-    data_dir: Path
-    process: subprocess.Popen[str]
-
-
-def _read_ready_line(process: subprocess.Popen[str]) -> str:
-    found: list[str] = []
-
-    def read() -> None:
-        assert process.stdout is not None
-        found.append(process.stdout.readline())
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(READY_SECONDS)
-    if not found or "listening on" not in found[0]:
-        process.kill()
-        raise RuntimeError(f"the server did not start: {found}")
-    return found[0].split("listening on ", 1)[1].split()[0]
-
-
-def start_server(data_dir: Path, *extra: str) -> Server:
-    log = open(data_dir.parent / f"{data_dir.name}.log", "w")  # noqa: SIM115  (the server's stderr)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flyte.server", "--port", "0", "--data-dir", str(data_dir), *extra],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    log.close()
-    url = _read_ready_line(process)
-    return Server(url=url, address=url.removeprefix("http://"), data_dir=data_dir, process=process)
-
-
-def stop_server(server: Server) -> int:
-    server.process.send_signal(signal.SIGTERM)
-    try:
-        return server.process.wait(15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        return server.process.wait()
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("server") / "data", "--max-concurrency", "2")
+    running = start_server(tmp_path_factory.mktemp("server") / "data", max_concurrency=2)
     try:
         yield running
     finally:

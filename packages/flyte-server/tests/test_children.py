@@ -266,7 +266,7 @@ _ids: dict[str, task_definition_pb2.TaskIdentifier] = {}
 @pytest.fixture(scope="module")
 def kid_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # Three slots: `deep` nests four levels, so it finishes only if waiting parents lend theirs.
-    running = start_server(tmp_path_factory.mktemp("kid-server") / "data", "--max-concurrency", "3")
+    running = start_server(tmp_path_factory.mktemp("kid-server") / "data", max_concurrency=3)
     try:
         yield running
     finally:
@@ -448,7 +448,7 @@ async def test_after_a_kill_9_the_run_finishes_and_finished_children_do_not_run_
     data, folder = tmp_path / "data", tmp_path / "ticks"
     folder.mkdir()
     n = 6
-    first = start_server(data, "--max-concurrency", "2")
+    first = start_server(data, max_concurrency=2)
     try:
         async with ClientSet(first.address, insecure=True, rpc_retries=1) as clients:
             ids = await deploy(clients, first, project)
@@ -469,7 +469,7 @@ async def test_after_a_kill_9_the_run_finishes_and_finished_children_do_not_run_
     finally:
         os.kill(first.process.pid, signal.SIGKILL)
         first.process.wait()
-    second = start_server(data, "--max-concurrency", "2")
+    second = start_server(data, max_concurrency=2)
     try:
         async with ClientSet(second.address, insecure=True, rpc_retries=1) as clients:
             final = await finish(clients, action)

@@ -72,15 +72,11 @@ def runtime_image(runtime_spec: Any) -> str:
 
 @pytest.fixture(scope="module")
 def docker_server(docker_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    saved = os.environ.get("DOCKER_HOST")
-    os.environ["DOCKER_HOST"] = docker_host  # the server's engine
-    try:
-        running = start_server(tmp_path_factory.mktemp("docker-server") / "data", "--executor", "docker")
-    finally:
-        if saved is None:
-            os.environ.pop("DOCKER_HOST", None)
-        else:
-            os.environ["DOCKER_HOST"] = saved
+    running = start_server(
+        tmp_path_factory.mktemp("docker-server") / "data",
+        executor="docker",
+        env={"DOCKER_HOST": docker_host},  # the server's engine
+    )
     try:
         yield running
     finally:

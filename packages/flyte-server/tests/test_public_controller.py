@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
@@ -18,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-READY_SECONDS = 60
+from flyte.server.testing import running_server
+
 RUN_SECONDS = 300
 
 TASKS = textwrap.dedent(
@@ -93,28 +93,8 @@ def public_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     python = _public_python()
     data = tmp_path_factory.mktemp("pub-server") / "data"
     # This server runs flyte 2.12.1's a0, so that its controller is the one under test.
-    code = (
-        "import flyte.server; "
-        f"flyte.server.serve(port=0, data_dir={str(data)!r}, a0_command={str(python.parent / 'a0')!r})"
-    )
-    log = open(data.parent / "server.log", "w")  # noqa: SIM115  (the server's output)
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    try:
-        info = data / "server.json"
-        deadline = time.monotonic() + READY_SECONDS
-        while not info.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {(data.parent / 'server.log').read_text()}")
-            time.sleep(0.05)
-        yield str(json.loads(info.read_text())["url"]), python, data
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_server(data, a0_command=python.parent / "a0") as server:
+        yield server.url, python, data
 
 
 def test_flyte_2_12_1_children_traces_and_errors_run_through_our_queue_and_state(

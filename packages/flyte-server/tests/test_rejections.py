@@ -141,7 +141,7 @@ async def test_a_deploy_whose_spec_names_another_task_is_refused(
 async def test_oversized_messages_are_resource_exhausted(tmp_path: Path):
     from .conftest import start_server, stop_server
 
-    small = start_server(tmp_path / "data", "--max-message-bytes", "1000")
+    small = start_server(tmp_path / "data", max_message_bytes=1000)
     try:
         async with ClientSet(small.address, insecure=True, rpc_retries=1) as clients:
             big = common_pb2.Inputs()

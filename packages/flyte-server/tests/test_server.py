@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -102,3 +104,64 @@ def test_sigterm_stops_it_cleanly_and_it_starts_again_on_the_same_data(tmp_path:
         assert (data / "signing.key").read_bytes() == key
     finally:
         assert stop_server(second) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--port", "99999"], "port must be between 0 and 65535, got 99999"),
+        (["--max-concurrency", "0"], "max_concurrency must be at least 1, got 0"),
+        (["--executor", "nonsense"], "argument --executor: invalid choice: 'nonsense'"),
+        (["--max-upload-bytes", "lots"], "argument --max-upload-bytes: invalid int value: 'lots'"),
+    ],
+)
+def test_a_bad_setting_is_refused_before_anything_is_created(tmp_path: Path, args: list[str], says: str):
+    data = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-m", "flyte.server", "--port", "0", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not data.exists()
+
+
+def test_a_taken_port_is_named_and_leaves_no_data_dir(tmp_path: Path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    data = tmp_path / "data"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "flyte.server", "--port", str(port), "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert done.returncode == 1
+    assert f"flyte-server: error: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not data.exists()
+
+
+def test_a_data_dir_that_is_a_file_is_named_and_left_alone(tmp_path: Path):
+    not_a_dir = tmp_path / "notes.txt"
+    not_a_dir.write_text("mine")
+    with pytest.raises(RuntimeError, match="exited with code 1 before listening") as failed:
+        start_server(not_a_dir)
+    assert f"the data dir {not_a_dir} cannot be used" in str(failed.value)
+    assert "Traceback" not in str(failed.value)
+    assert not_a_dir.read_text() == "mine"
+
+
+def test_a_server_that_will_not_start_is_reported_with_its_log(tmp_path: Path):
+    with pytest.raises(RuntimeError, match="exited with code 2 before listening") as failed:
+        start_server(tmp_path / "data", executor="nonsense")
+    assert "invalid choice: 'nonsense'" in str(failed.value)
+    assert str(tmp_path / "data.log") in str(failed.value)

@@ -121,7 +121,7 @@ def warm_spec(uri: str, function: object, name: str = "", **policies: object) ->
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Replaces the shared server for this module: a warm one."""
-    running = start_server(tmp_path_factory.mktemp("warm") / "data", "--max-concurrency", "2", "--executor", "warm")
+    running = start_server(tmp_path_factory.mktemp("warm") / "data", max_concurrency=2, executor="warm")
     try:
         yield running
     finally:
@@ -323,7 +323,7 @@ async def test_a_killed_worker_fails_its_running_actions_and_a_new_one_takes_ove
 async def test_the_worker_started_with_the_server_is_the_one_plain_attempts_use(tmp_path: Path):
     # The server warms up the worker of an attempt with no environment of its own as it starts:
     # the first such attempts fork from it, and no second worker is started for them.
-    running = start_server(tmp_path / "data", "--executor", "warm")
+    running = start_server(tmp_path / "data", executor="warm")
     try:
 
         def workers() -> list[int]:
@@ -357,7 +357,7 @@ async def test_the_worker_started_with_the_server_is_the_one_plain_attempts_use(
 
 async def test_running_actions_outlive_a_killed_server_and_their_outputs_are_kept(tmp_path: Path):
     data = tmp_path / "data"
-    first = start_server(data, "--executor", "warm", "--max-concurrency", "2")
+    first = start_server(data, executor="warm", max_concurrency=2)
     try:
         async with ClientSet(first.address, insecure=True, rpc_retries=1) as clients:
             tasks = await deploy_warm_tasks(clients, tmp_path)
@@ -383,7 +383,7 @@ async def test_running_actions_outlive_a_killed_server_and_their_outputs_are_kep
             await asyncio.sleep(0.1)
         assert outputs_pb.exists()
     assert await gone(worker)
-    second = start_server(data, "--executor", "warm")
+    second = start_server(data, executor="warm")
     try:
         async with ClientSet(second.address, insecure=True, rpc_retries=1) as clients:
             for action in naps:

@@ -19,11 +19,16 @@ from flyte.server._version import __version__
 
 if TYPE_CHECKING:
     from flyte.server._config import ServerConfig
-    from flyte.server._server import serve, serve_async
+    from flyte.server._server import ServerStartError, serve, serve_async
 
-_LAZY = {"ServerConfig": "flyte.server._config", "serve": "flyte.server._server", "serve_async": "flyte.server._server"}
+_LAZY = {
+    "ServerConfig": "flyte.server._config",
+    "ServerStartError": "flyte.server._server",
+    "serve": "flyte.server._server",
+    "serve_async": "flyte.server._server",
+}
 
-__all__ = ["ServerConfig", "__version__", "serve", "serve_async"]
+__all__ = ["ServerConfig", "ServerStartError", "__version__", "serve", "serve_async"]
 
 
 def __getattr__(name: str) -> Any:

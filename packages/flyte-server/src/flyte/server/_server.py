@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from flyte.server._app import build_app
 from flyte.server._config import ServerConfig
-from flyte.server._db import Database
+from flyte.server._db import Database, SchemaTooNewError
 from flyte.server._events import ActionEvents
 from flyte.server._executor import Executor
 from flyte.server._layout import DataLayout
@@ -33,14 +34,37 @@ logger = logging.getLogger("flyte.server")
 GRACEFUL_SHUTDOWN_SECONDS = 2.0
 
 
+class ServerStartError(RuntimeError):
+    """The server cannot start: its port cannot be bound or its data dir cannot be used."""
+
+
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket; port 0 picks a free one (read it back with ``getsockname``)."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    """A listening TCP socket; port 0 picks a free one (read it back with ``getsockname``).
+
+    Raises:
+        ServerStartError: the address does not resolve or cannot be bound (taken, not ours, ...).
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError as e:
+        raise ServerStartError(f"cannot listen on {host}:{port}: the host does not resolve ({e})") from e
     sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(128)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        raise ServerStartError(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
     return sock
+
+
+def _open_data_dir(layout: DataLayout) -> Database:
+    try:
+        layout.create()
+        return Database.open(layout.database)
+    except (OSError, sqlite3.Error, SchemaTooNewError) as e:
+        raise ServerStartError(f"the data dir {layout.root} cannot be used: {e}") from e
 
 
 def _url_host(sock: socket.socket) -> str:
@@ -67,10 +91,13 @@ async def serve_async(
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
 
+    sock = bind(config.host, config.port)  # first: a taken port leaves no data dir behind
     layout = DataLayout(config.data_dir)
-    layout.create()
-    db = Database.open(layout.database)
-    sock = bind(config.host, config.port)
+    try:
+        db = _open_data_dir(layout)
+    except ServerStartError:
+        sock.close()
+        raise
     try:
         address = f"{_url_host(sock)}:{sock.getsockname()[1]}"
         url = f"http://{address}"
