@@ -1,5 +1,6 @@
 """`a0` end to end with local storage: a code bundle and inputs.pb in, outputs.pb or error.pb out."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -35,6 +36,14 @@ TASKS = textwrap.dedent(
     @env.task
     def fatal() -> int:
         raise NonRecoverableError("corrupt input")
+
+    class Box:
+        def __init__(self, payload: bytes):
+            self.payload = payload
+
+    @env.task
+    def boxed(n: int) -> Box:
+        return Box(b"x" * n)  # a pickle; large ones are written under the raw data path
     """
 )
 
@@ -58,7 +67,12 @@ def write_inputs(path: Path, **values: tuple[object, type]) -> str:
 
 
 def a0(
-    tmp_path: Path, inputs: str, *code: str, instance: str = "", resolver: str = "flyte.runtime.DefaultTaskResolver"
+    tmp_path: Path,
+    inputs: str,
+    *code: str,
+    instance: str = "",
+    resolver: str = "flyte.runtime.DefaultTaskResolver",
+    env: dict[str, str] | None = None,
 ):
     outputs = tmp_path / "out"
     workdir = tmp_path / "work"
@@ -83,7 +97,14 @@ def a0(
     if instance:
         args += ["--resolver", resolver, "mod", "a0tasks", "instance", instance]
     script = Path(sys.executable).parent / "a0"
-    result = subprocess.run([str(script), *args], cwd=workdir, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(script), *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env} if env else None,
+    )
     return result, outputs
 
 
@@ -102,6 +123,19 @@ def test_a_task_runs_from_a_tgz_bundle_and_writes_outputs(tmp_path, bundle):
     assert result.returncode == 0, result.stderr
     assert read_outputs(outputs, int) == {"o0": 42}
     assert not (outputs / "error.pb").exists()
+
+
+def test_outputs_encoded_after_the_body_are_written_under_the_actions_raw_data_path(tmp_path, bundle):
+    # The pickle is offloaded while outputs.pb is written, after the task body returned: it
+    # still belongs under --raw-data-path (a bucket on a cluster), not a local default folder.
+    inputs = write_inputs(tmp_path / "inputs.pb", n=(4096, int))
+    limit = {"FLYTE_PICKLE_INLINE_MAX_BYTES": "1024"}
+    result, outputs = a0(tmp_path, inputs, "--tgz", str(bundle), instance="boxed", env=limit)
+    assert result.returncode == 0, result.stderr
+    (named,) = common_pb2.Outputs.FromString((outputs / "outputs.pb").read_bytes()).literals
+    uri = named.value.scalar.blob.uri
+    assert uri.startswith(str(tmp_path / "raw") + "/"), named.value
+    assert Path(uri).stat().st_size > 4096
 
 
 def test_children_run_in_process(tmp_path, bundle):

@@ -277,12 +277,17 @@ class _PhaseExecutor(concurrent.futures.ThreadPoolExecutor):
 
 async def run(args: A0Args) -> int:
     """Run the action; 0 when outputs.pb or error.pb was written."""
+    from flyte.io import use_raw_data_path
+
     loop = asyncio.get_running_loop()
     previous = getattr(loop, "_default_executor", None)
     executor = _PhaseExecutor(thread_name_prefix="a0")
     loop.set_default_executor(executor)
     try:
-        return await _run(args, executor)
+        # The whole attempt, not only the task body, writes under the action's raw data path:
+        # outputs encoded after the body returns (a DataFrame.from_df, a large pickle) too.
+        with use_raw_data_path(args.raw_data_path or None):
+            return await _run(args, executor)
     finally:
         if not executor._threads:
             # Nothing to shut down: put back what the loop had (under `a0`, nothing), which also
