@@ -6,6 +6,7 @@ through a pseudo-terminal, plain output through pipes.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import textwrap
@@ -23,6 +24,7 @@ from .test_remote_commands import Backend, flyte, serve
 FILES = textwrap.dedent(
     """
     import asyncio
+    import os
 
     from flyte.io import Dir, File
     from flyte.runtime import TaskEnvironment
@@ -37,6 +39,29 @@ FILES = textwrap.dedent(
     @env.task
     async def count(d: Dir) -> int:
         return len([p async for p in d.walk()])
+
+    @env.task
+    async def same(f: File) -> File:
+        return f
+
+    @env.task
+    async def make(n: int = 2) -> tuple[File, Dir, list[File]]:
+        report = File.new_remote("report.csv")
+        async with report.open("w") as fh:
+            await fh.write("a,b\\n1,2\\n")
+        folder = os.path.join(os.getcwd(), "made")
+        os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
+        with open(os.path.join(folder, "top.txt"), "w") as fh:
+            fh.write("top")
+        with open(os.path.join(folder, "sub", "deep.bin"), "wb") as fh:
+            fh.write(bytes(range(256)) * 4)
+        parts = []
+        for i in range(n):
+            part = File.new_remote(f"part{i}.txt")
+            async with part.open("w") as fh:
+                await fh.write(f"part {i}")
+            parts.append(part)
+        return report, await Dir.from_local(folder), parts
 
     @env.task
     async def leaf(i: int) -> int:
@@ -165,6 +190,60 @@ def test_no_progress_and_pipes_show_no_bar_and_no_escape_codes(server: Backend, 
         term.close()
     assert "Uploading d/" not in term.text
     assert "━" not in term.text
+
+
+def test_get_io_download_copies_files_folders_and_lists_and_never_overwrites(server: Backend, tmp_path: Path):
+    made = server.flyte("run", str(server.tasks), "make", "--n", "2")
+    assert made.returncode == 0, made.stderr
+    run = made.stdout.split()[1]
+    dest = tmp_path / "got"
+
+    got = server.flyte("get", "io", run, "--outputs-only", "--download", str(dest))
+    assert got.returncode == 0, got.stderr
+    out = dest / "outputs"
+    assert (out / "o0.csv").read_text() == "a,b\n1,2\n"
+    assert (out / "o1" / "top.txt").read_text() == "top"
+    assert (out / "o1" / "sub" / "deep.bin").read_bytes() == bytes(range(256)) * 4
+    assert [(out / "o2" / f"{i}.txt").read_text() for i in range(2)] == ["part 0", "part 1"]
+    assert sorted(p.name for p in out.iterdir()) == ["o0.csv", "o1", "o2"]  # no .part leftovers
+    assert f"Downloaded outputs.o2[1] to {out / 'o2' / '1.txt'}" in got.stdout
+    assert not ANSI.search(got.stdout + got.stderr)
+
+    (out / "o0.csv").write_text("mine")
+    again = server.flyte("get", "io", run, "--download", str(dest))
+    assert again.returncode == 1
+    assert f"{out / 'o0.csv'} exists (for outputs.o0); nothing was downloaded" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert (out / "o0.csv").read_text() == "mine"
+    assert not (dest / "inputs").exists()
+
+    as_json = server.flyte("-of", "json", "get", "io", run, "--inputs-only", "--download", str(tmp_path / "j"))
+    assert as_json.returncode == 0, as_json.stderr
+    (record,) = json.loads(as_json.stdout)
+    assert record == {"inputs": {"n": 2}, "downloaded": {}}
+
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+    refused = server.flyte("get", "io", run, "--download", str(not_a_folder))
+    assert refused.returncode != 0
+    assert "file.txt" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_get_io_download_shows_a_byte_bar_on_a_terminal(server: Backend, tmp_path: Path):
+    big = _big_file(tmp_path / "big.bin", 16)
+    echoed = server.flyte("run", "--no-progress", str(server.tasks), "same", "--f", str(big))
+    assert echoed.returncode == 0, echoed.stderr
+    run = echoed.stdout.split()[1]
+    env = {**server.env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+    dest = tmp_path / "got"
+    term = Terminal(["--endpoint", server.endpoint, "--insecure", "get", "io", run, "-o", "--download", str(dest)], env)
+    try:
+        assert term.wait() == 0, term.text
+    finally:
+        term.close()
+    assert re.search(r"Downloading outputs\.o0 \(16\.0 MiB\).*/16\.8 MB", term.text), term.text
+    assert (dest / "outputs" / "o0.bin").read_bytes() == big.read_bytes()
 
 
 def test_deploy_without_a_docker_engine_registers_and_notes_the_unbuilt_image(server: Backend, tmp_path: Path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from pathlib import Path
 from typing import Any
 
 import click
@@ -124,8 +125,16 @@ def get_task(
 @get.command("io")
 @click.argument("run_name", metavar="RUN")
 @click.argument("action_name", metavar="[ACTION]", required=False)
-@click.option("--inputs-only", is_flag=True, help="Only the inputs.")
-@click.option("--outputs-only", is_flag=True, help="Only the outputs.")
+@click.option("-i", "--inputs-only", is_flag=True, help="Only the inputs.")
+@click.option("-o", "--outputs-only", is_flag=True, help="Only the outputs.")
+@click.option(
+    "--download",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Also copy the files, folders and DataFrames among them to DIR/inputs and DIR/outputs "
+    "(an existing file is never overwritten).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bars for --download.")
 @project_option
 @domain_option
 @pass_cli_context
@@ -135,6 +144,8 @@ def get_io(
     action_name: str | None,
     inputs_only: bool,
     outputs_only: bool,
+    download: Path | None,
+    no_progress: bool,
     project: str | None,
     domain: str | None,
 ) -> None:
@@ -147,11 +158,36 @@ def get_io(
     connect(obj, project=project, domain=domain)
     io = records.action_io(run_name, action_name)
     kinds = ["inputs"] if inputs_only else ["outputs"] if outputs_only else ["inputs", "outputs"]
+    downloaded = _download_io(io, kinds, download, progress=not no_progress) if download is not None else None
     if obj.output_format == "json":
-        emit([{k: {n: jsonable(v) for n, v in io[k].items()} for k in kinds}], "json")
+        record: dict[str, Any] = {k: {n: jsonable(v) for n, v in io[k].items()} for k in kinds}
+        if downloaded is not None:
+            record["downloaded"] = downloaded
+        emit([record], "json")
         return
     rows = [{"kind": k.removesuffix("s"), "name": n, "value": repr(v)} for k in kinds for n, v in io[k].items()]
     emit(rows, "table", title="inputs or outputs")
+    if downloaded is not None:
+        for label, target in downloaded.items():
+            click.echo(f"Downloaded {label} to {target}")
+        if not downloaded:
+            click.echo("Nothing to download: no files, folders or DataFrames among them", err=True)
+
+
+def _download_io(io: dict[str, dict[str, Any]], kinds: list[str], dest: Path, progress: bool) -> dict[str, str]:
+    """Download what ``--download`` asks for; ``{label: local path}``."""
+    from flyte.cli._download import DownloadError, check_targets, download_all, stored_values
+    from flyte.cli._progress import Activity, is_terminal
+    from flyte.syncify import syncify
+
+    values = stored_values(io, kinds, dest)
+    try:
+        check_targets(values, dest)
+        with Activity(progress and is_terminal()) as activity:
+            syncify(download_all)(values, activity.transfer)
+    except DownloadError as e:
+        raise click.ClickException(str(e)) from e
+    return {v.label: str(v.target) for v in values}
 
 
 @get.command("logs")

@@ -19,7 +19,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from typing import Any
 
 import click
@@ -92,10 +92,17 @@ class Activity:
         finally:
             self._progress.remove_task(task)
 
+    def transfer(self, description: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
+        """A byte bar for a transfer the command does itself; gives ``advance(nbytes)`` (a no-op when not live)."""
+        if self._progress is None:
+            return nullcontext(_ignore)
+        return self._transfer(description, total)
+
     @contextmanager
     def _transfer(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
         progress = self._progress
         task = progress.add_task(description, total=total, detail="", unit="bytes")
+        progress.refresh()  # drawn at least once, however quickly the transfer ends
         try:
             yield lambda n: progress.advance(task, n)
         finally:
@@ -116,6 +123,10 @@ class Activity:
             progress.update(task, completed=step[0], total=step[1], detail=detail)
         else:
             progress.update(task, detail=detail)
+
+
+def _ignore(nbytes: int) -> None:
+    pass
 
 
 def _plain_build_line(line: str) -> None:
