@@ -264,7 +264,7 @@ async def measure(executor: str, cases: list[str], args: argparse.Namespace, wor
     succeeded = phase_pb2.ACTION_PHASE_SUCCEEDED
     data = workdir / f"data-{executor}"
     out: dict[str, Any] = {"executor": executor}
-    with running_server(data, executor=executor, max_concurrency=args.max_concurrency) as srv:
+    with running_server(data, executor=executor, max_concurrency=args.max_concurrency or None) as srv:
         async with ClientSet(srv.address, insecure=True, rpc_retries=1) as clients:
             ids = await deploy(clients, workdir)
             if "trivial" in cases:
