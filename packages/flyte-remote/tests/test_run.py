@@ -89,7 +89,37 @@ def test_configure_sets_the_default_session(monkeypatch):
     session = flyte.remote.configure("localhost:1", insecure=True, project="proj")
     assert flyte.remote.current_session() is session
     assert session.domain == "development"
-    assert session.org == ""
+    assert session.org == ""  # one label: no org
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "org"),
+    [
+        ("dns:///acme.flyte.example.com:443", "acme"),
+        ("https://acme.hosted.example.cloud", "acme"),
+        ("grpc://a.b.c:81", "a"),
+        ("127.0.0.1:8090", "127"),  # flyte 2.12.1's rule applies to addresses too
+        ("localhost:8090", ""),
+        ("flyte.internal:443", ""),
+        ("[::1]:8090", ""),
+    ],
+)
+def test_without_a_configured_org_the_endpoint_names_it_as_flyte_2_12_1_does(monkeypatch, endpoint, org):
+    monkeypatch.setattr(_session, "_configured", None)
+    assert flyte.remote.configure(endpoint).org == org
+    assert flyte.remote.configure(endpoint, org="mine").org == "mine"
+
+
+def test_a_configured_org_wins_over_the_one_the_endpoint_names(monkeypatch, tmp_path):
+    monkeypatch.setattr(_session, "_configured", None)
+    monkeypatch.delenv("FLYTECTL_CONFIG", raising=False)
+    monkeypatch.setenv("FLYTE_ADMIN_ENDPOINT", "dns:///acme.flyte.example.com")
+    monkeypatch.delenv("FLYTE_TASK_ORG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert flyte.remote.current_session().org == "acme"
+    monkeypatch.setenv("FLYTE_TASK_ORG", "other")
+    assert flyte.remote.current_session().org == "other"
 
 
 def test_no_endpoint_anywhere_is_a_clear_error(monkeypatch, tmp_path):

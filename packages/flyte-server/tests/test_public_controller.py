@@ -138,3 +138,17 @@ def test_flyte_2_12_1_children_traces_and_errors_run_through_our_queue_and_state
     assert trace[1] == 2  # ACTION_TYPE_TRACE, recorded already finished (never run by the server)
     assert trace[4] == 0
     assert all(r[4] == 1 for r in children if r[3] != "helper")
+
+    # Our client, given the endpoint alone, finds the run flyte 2.12.1 created and reads its
+    # outputs: both SDKs take the org from the endpoint the same way (here "127").
+    import flyte.remote
+    from flyte.remote import _session
+
+    saved = _session._configured
+    try:
+        session = flyte.remote.configure(url, insecure=True, project="pubproj")
+        assert session.org == "127"
+        ours = flyte.remote.Run.get(result["run"])
+        assert ours.outputs()[0] == "115 caught cannot handle 3"
+    finally:
+        _session._configured = saved

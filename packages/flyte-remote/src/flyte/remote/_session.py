@@ -42,6 +42,30 @@ class Session:
         return f"{'http' if ep.insecure else 'https'}://{target}"
 
 
+def org_from_endpoint(endpoint: str) -> str:
+    """The org used when none is configured: the first label of a host name with more than two
+    (``acme.flyte.example.com`` -> ``acme``), else ``""``.
+
+    This is the rule flyte 2.12.1 applies, kept to the letter (an IPv4 address too:
+    ``127.0.0.1`` -> ``127``), so that this SDK and that one, pointed at the same backend, create
+    and find runs, tasks and secrets in the same org.
+
+    Example:
+        >>> org_from_endpoint("dns:///acme.flyte.example.com:443"), org_from_endpoint("localhost:8090")
+        ('acme', '')
+    """
+    text = endpoint.strip()
+    if "://" in text:
+        text = text.split("://", 1)[1]
+    elif text.startswith("dns:"):
+        text = text.removeprefix("dns:")
+    host = text.lstrip("/").split("/", 1)[0]
+    if host.startswith("["):  # an IPv6 literal
+        return ""
+    labels = host.rsplit("@", 1)[-1].split(":", 1)[0].split(".")
+    return labels[0] if len(labels) > 2 else ""
+
+
 _configured: Session | None = None
 _clients: dict[tuple[str, bool], ClientSet] = {}
 
@@ -59,7 +83,7 @@ def configure(
     _configured = Session(
         endpoint=endpoint,
         insecure=insecure,
-        org=org or "",
+        org=org or org_from_endpoint(endpoint),
         project=project or DEFAULT_PROJECT,
         domain=domain or DEFAULT_DOMAIN,
     )
@@ -83,7 +107,7 @@ def current_session() -> Session:
     return Session(
         endpoint=cfg.platform.endpoint,
         insecure=cfg.platform.insecure,
-        org=cfg.task.org or "",
+        org=cfg.task.org or org_from_endpoint(cfg.platform.endpoint),
         project=cfg.task.project or DEFAULT_PROJECT,
         domain=cfg.task.domain or DEFAULT_DOMAIN,
     )
