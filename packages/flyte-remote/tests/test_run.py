@@ -98,7 +98,8 @@ def test_configure_sets_the_default_session(monkeypatch):
         ("dns:///acme.flyte.example.com:443", "acme"),
         ("https://acme.hosted.example.cloud", "acme"),
         ("grpc://a.b.c:81", "a"),
-        ("127.0.0.1:8090", "127"),  # flyte 2.12.1's rule applies to addresses too
+        ("127.0.0.1:8090", ""),  # an address names no org (flyte 2.12.1 would say "127")
+        ("http://10.1.2.3:30080", ""),
         ("localhost:8090", ""),
         ("flyte.internal:443", ""),
         ("[::1]:8090", ""),

@@ -46,12 +46,13 @@ def org_from_endpoint(endpoint: str) -> str:
     """The org used when none is configured: the first label of a host name with more than two
     (``acme.flyte.example.com`` -> ``acme``), else ``""``.
 
-    This is the rule flyte 2.12.1 applies, kept to the letter (an IPv4 address too:
-    ``127.0.0.1`` -> ``127``), so that this SDK and that one, pointed at the same backend, create
-    and find runs, tasks and secrets in the same org.
+    flyte 2.12.1 applies this rule, so a hosted backend gets the org its host name implies from
+    either SDK. It applies it to IP addresses too (``127.0.0.1`` -> ``127``); here an address
+    names no org, so the embedded server and its default project are found in the empty org.
+    Configure ``org`` (``task.org``) to share runs with flyte 2.12.1 on an address.
 
     Example:
-        >>> org_from_endpoint("dns:///acme.flyte.example.com:443"), org_from_endpoint("localhost:8090")
+        >>> org_from_endpoint("dns:///acme.flyte.example.com:443"), org_from_endpoint("127.0.0.1:8090")
         ('acme', '')
     """
     text = endpoint.strip()
@@ -59,11 +60,13 @@ def org_from_endpoint(endpoint: str) -> str:
         text = text.split("://", 1)[1]
     elif text.startswith("dns:"):
         text = text.removeprefix("dns:")
-    host = text.lstrip("/").split("/", 1)[0]
+    host = text.lstrip("/").split("/", 1)[0].rsplit("@", 1)[-1]
     if host.startswith("["):  # an IPv6 literal
         return ""
-    labels = host.rsplit("@", 1)[-1].split(":", 1)[0].split(".")
-    return labels[0] if len(labels) > 2 else ""
+    labels = host.split(":", 1)[0].split(".")
+    if len(labels) <= 2 or all(label.isdigit() for label in labels):  # one or two labels, or an IPv4 address
+        return ""
+    return labels[0]
 
 
 _configured: Session | None = None
