@@ -16,13 +16,14 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from flyte.server.testing import running_server
 
 # The last commit whose upload_file_in read the whole file (path.read_bytes()) before the PUT.
 BASELINE = "d9bc312b259086eee88d2ba40fce7a8d070d5914"
@@ -67,41 +68,30 @@ def main() -> None:
         "loadavg_start": list(os.getloadavg()),
     }
     root = Path(tempfile.mkdtemp())
-    data = root / "data"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flyte.server", "--port", "0", "--data-dir", str(data)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        info = data / "server.json"
-        deadline = time.monotonic() + 60
-        while not info.exists():
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the embedded server did not start")
-            time.sleep(0.05)
-        endpoint = json.loads(info.read_text())["url"].removeprefix("http://")
-        big = root / "big.bin"
-        with big.open("wb") as f:
-            for _ in range(args.mib):
-                f.write(os.urandom(1 << 20))
-        baseline = root / "baseline_data.py"
-        baseline.write_text(
-            subprocess.run(
-                ["git", "show", f"{args.baseline}:{DATA_PY}"], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        samples: dict[str, tuple[list[float], list[float]]] = {"baseline": ([], []), "streaming": ([], [])}
-        for _ in range(args.rounds):
-            for impl, (wall, rss) in samples.items():  # interleaved
-                out = subprocess.run(
-                    [sys.executable, "-c", _ONE, endpoint, str(big), impl, str(baseline)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                ).stdout.split()
-                wall.append(float(out[0]))
-                rss.append(float(out[1]))
+        with running_server(root / "data") as server:
+            endpoint = server.address
+            big = root / "big.bin"
+            with big.open("wb") as f:
+                for _ in range(args.mib):
+                    f.write(os.urandom(1 << 20))
+            baseline = root / "baseline_data.py"
+            baseline.write_text(
+                subprocess.run(
+                    ["git", "show", f"{args.baseline}:{DATA_PY}"], capture_output=True, text=True, check=True
+                ).stdout
+            )
+            samples: dict[str, tuple[list[float], list[float]]] = {"baseline": ([], []), "streaming": ([], [])}
+            for _ in range(args.rounds):
+                for impl, (wall, rss) in samples.items():  # interleaved
+                    out = subprocess.run(
+                        [sys.executable, "-c", _ONE, endpoint, str(big), impl, str(baseline)],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout.split()
+                    wall.append(float(out[0]))
+                    rss.append(float(out[1]))
         for impl, (wall, rss) in samples.items():
             results[impl] = {
                 "wall_median_s": round(statistics.median(wall), 3),
@@ -109,8 +99,6 @@ def main() -> None:
                 "peak_rss_growth_median_mib": round(statistics.median(rss), 1),
             }
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait()
         shutil.rmtree(root, ignore_errors=True)
     results["loadavg_end"] = list(os.getloadavg())
     line = json.dumps(results)

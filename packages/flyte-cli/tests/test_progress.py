@@ -178,7 +178,7 @@ def test_no_progress_and_pipes_show_no_bar_and_no_escape_codes(server: Backend, 
     assert piped.returncode == 0, piped.stderr
     assert not ANSI.search(piped.stdout + piped.stderr)
     assert "Uploading d/" not in piped.stdout + piped.stderr
-    assert re.search(r"Uploaded \S+/d for input d: file://", piped.stderr)
+    assert re.search(r"Uploaded \S+/d for input d: /\S+/blobs/", piped.stderr)
     assert piped.stdout.splitlines()[-1] == "o0: 2"
 
     env = {**server.env, "TERM": "xterm-256color", "COLUMNS": "120"}

@@ -10,7 +10,7 @@ the engine is ``$DOCKER_HOST`` (default: the local socket). The container gets:
 - the variables the server sets for the attempt (``_U_EP_OVERRIDE``, ``RUN_NAME`` ...) and the
   task's and run's environment, but not the server's own environment (its ``PATH``, virtualenv
   or home folder mean nothing inside the image);
-- the server's data dir mounted at the same path, so ``file://`` URIs, inputs, outputs and the
+- the server's data dir mounted at the same path, so data-dir paths, inputs, outputs and the
   code bundle resolve as they do for a process, and the attempt's working folder as ``cwd``;
 - the host's network (``network_mode=host``): the task reaches the server on loopback;
 - the server's uid and gid, so what it writes into the data dir belongs to the server;

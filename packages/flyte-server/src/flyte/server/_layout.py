@@ -20,8 +20,13 @@ _NO_ORG = "_"
 
 
 def to_uri(path: Path) -> str:
-    """``file:///abs/path``: what clients and ``a0`` are given for a file in the data dir."""
-    return FILE_SCHEME + str(path)
+    """What clients and ``a0`` are given for a file in the data dir: its absolute path.
+
+    A plain path rather than a ``file://`` URI: every reader takes it as a local file, flyte
+    2.12.1's ``File.download`` too (it copies a ``file://`` location as if it were a path, and
+    fails). :func:`from_uri` still accepts both.
+    """
+    return str(path)
 
 
 def from_uri(uri: str) -> Path:
