@@ -89,7 +89,9 @@ def main() -> None:
             for _ in range(args.mib):
                 f.write(os.urandom(1 << 20))
         with running_server(work / "data") as server:
-            endpoint = server.address
+            # "localhost": one label, so both SDKs use the empty org (from an IP address flyte
+            # 2.12.1 would take the org "127", and not find runs made by ours).
+            endpoint = server.address.replace("127.0.0.1", "localhost")
             flyte = [str(Path(sys.executable).parent / "flyte"), "--endpoint", endpoint, "--insecure"]
             made = subprocess.run(
                 [*flyte, "run", "--no-progress", str(project / "benchdl.py"), "same", "--f", str(big)],

@@ -99,3 +99,60 @@ def test_an_existing_target_or_a_file_as_the_folder_is_refused_up_front(tmp_path
     (tmp_path / "plain").write_text("x")
     with pytest.raises(DownloadError, match=r"--download .*plain: not a folder"):
         check_targets([], tmp_path / "plain")
+
+
+def test_a_folder_in_a_bucket_streams_down_in_chunks(tmp_path: Path):
+    # A real S3 endpoint (moto on loopback): the remote path reads through flyte.storage streams.
+    import flyte.storage as storage
+
+    pytest.importorskip("s3fs")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        storage.configure(
+            storage.S3(
+                endpoint=f"http://{host}:{port}",
+                access_key_id="k",
+                secret_access_key="s",
+                region="us-east-1",
+                retries=0,
+            )
+        )
+        big = bytes(range(256)) * (12 << 12)  # 12 MiB: several 1 MiB chunks
+        io = {"outputs": {"o0": Dir(path="s3://runs/r1/out"), "o1": File(path="s3://runs/r1/one.csv")}}
+        values = stored_values(io, ["outputs"], tmp_path / "dest")
+        transfer, seen = _no_bar()
+
+        async def scenario() -> None:
+            import botocore.session
+
+            botocore.session.get_session().create_client(
+                "s3",
+                endpoint_url=f"http://{host}:{port}",
+                aws_access_key_id="k",
+                aws_secret_access_key="s",
+                region_name="us-east-1",
+            ).create_bucket(Bucket="runs")
+            try:
+                await storage.put_stream(big, to_path="s3://runs/r1/out/big.bin")
+                await storage.put_stream(b"small", to_path="s3://runs/r1/out/sub/small.txt")
+                await storage.put_stream(b"one", to_path="s3://runs/r1/one.csv")
+                await download_all(values, transfer)
+            finally:
+                await storage.close_filesystems()
+
+        asyncio.run(scenario())
+        out = tmp_path / "dest" / "outputs"
+        assert (out / "o0" / "big.bin").read_bytes() == big
+        assert (out / "o0" / "sub" / "small.txt").read_bytes() == b"small"
+        assert (out / "o1.csv").read_bytes() == b"one"
+        assert seen == [
+            ("Downloading outputs.o0 (2 files)", len(big) + 5, len(big) + 5),
+            ("Downloading outputs.o1 (3 B)", 3, 3),
+        ]
+    finally:
+        storage.configure()
+        server.stop()
