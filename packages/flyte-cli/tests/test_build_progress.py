@@ -58,11 +58,7 @@ def _env(engine: testing.Engine, tmp_path: Path) -> dict[str, str]:
 def test_a_build_on_a_terminal_shows_a_bar_over_its_steps(engine: testing.Engine, tmp_path: Path):
     file = _envs_file(tmp_path)
     env = {**_env(engine, tmp_path), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    term = Terminal(["build", str(file), "env"], env)
-    try:
-        assert term.wait() == 0, term.text
-    finally:
-        term.close()
+    term = Terminal.finished(["build", str(file), "env"], env)
     screen = term.text
     assert "Building image" in screen
     assert "━" in screen  # the bar

@@ -96,6 +96,16 @@ class Terminal:
             self.process.wait()
         os.close(self.master)
 
+    @classmethod
+    def finished(cls, args: list[str], env: dict[str, str]) -> Terminal:
+        """Run the command on a terminal until it exits (successfully); its output stays readable."""
+        term = cls(args, env)
+        try:
+            assert term.wait() == 0, term.text
+        finally:
+            term.close()
+        return term
+
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
@@ -111,11 +121,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
 
 def test_the_live_view_draws_a_tree_of_actions_and_ends_with_the_outputs(setup):
     env, tasks = setup
-    term = Terminal(["run", str(tasks), "main", "--n", "2"], env)
-    try:
-        assert term.wait() == 0, term.text
-    finally:
-        term.close()
+    term = Terminal.finished(["run", str(tasks), "main", "--n", "2"], env)
     screen = term.text
     name = re.search(r"Run (\S+) submitted to", screen).group(1)  # type: ignore[union-attr]
     assert f"run {name}" in screen  # the tree's root
@@ -128,11 +134,7 @@ def test_the_live_view_draws_a_tree_of_actions_and_ends_with_the_outputs(setup):
 
 def test_no_progress_prints_plain_lines_even_on_a_terminal(setup):
     env, tasks = setup
-    term = Terminal(["run", "--no-progress", str(tasks), "main", "--n", "1"], env)
-    try:
-        assert term.wait() == 0, term.text
-    finally:
-        term.close()
+    term = Terminal.finished(["run", "--no-progress", str(tasks), "main", "--n", "1"], env)
     assert re.search(r"\[\S+\] a0 clirem\.main SUCCEEDED", term.text)
     assert "── a0" not in term.text
 

@@ -154,13 +154,9 @@ def _big_file(path: Path, mib: int) -> Path:
 def test_a_file_input_uploads_with_a_byte_bar_on_a_terminal(server: Backend, tmp_path: Path):
     big = _big_file(tmp_path / "big.bin", 48)
     env = {**server.env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    term = Terminal(
+    term = Terminal.finished(
         ["--endpoint", server.endpoint, "--insecure", "run", str(server.tasks), "size", "--f", str(big)], env
     )
-    try:
-        assert term.wait() == 0, term.text
-    finally:
-        term.close()
     screen = term.text
     assert "Uploading big.bin" in screen
     # The byte amount of the bar: "12.3/50.3 MB" (rich's decimal units) and a speed.
@@ -183,11 +179,7 @@ def test_no_progress_and_pipes_show_no_bar_and_no_escape_codes(server: Backend, 
 
     env = {**server.env, "TERM": "xterm-256color", "COLUMNS": "120"}
     args = ["--endpoint", server.endpoint, "--insecure", "run", "--no-progress", str(server.tasks), "count"]
-    term = Terminal([*args, "--d", str(folder)], env)
-    try:
-        assert term.wait() == 0, term.text
-    finally:
-        term.close()
+    term = Terminal.finished([*args, "--d", str(folder)], env)
     assert "Uploading d/" not in term.text
     assert "━" not in term.text
 
@@ -237,11 +229,9 @@ def test_get_io_download_shows_a_byte_bar_on_a_terminal(server: Backend, tmp_pat
     run = echoed.stdout.split()[1]
     env = {**server.env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
     dest = tmp_path / "got"
-    term = Terminal(["--endpoint", server.endpoint, "--insecure", "get", "io", run, "-o", "--download", str(dest)], env)
-    try:
-        assert term.wait() == 0, term.text
-    finally:
-        term.close()
+    term = Terminal.finished(
+        ["--endpoint", server.endpoint, "--insecure", "get", "io", run, "-o", "--download", str(dest)], env
+    )
     assert re.search(r"Downloading outputs\.o0 \(16\.0 MiB\).*/16\.8 MB", term.text), term.text
     assert (dest / "outputs" / "o0.bin").read_bytes() == big.read_bytes()
 
